@@ -1,0 +1,33 @@
+// Lint rules for the whole repository (server, plugin, tests, tools).
+// Formatting is Prettier's job; eslint-config-prettier turns off the rules that clash.
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', 'node_modules/**', 'var/**', 'test-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': ['error', { allow: ['error', 'warn'] }],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    // The browser plugin: ExtJS globals, no Node.
+    files: ['plugin/**/*.ts'],
+    languageOptions: { globals: { Ext: 'readonly', Proxmox: 'readonly', PVE: 'readonly' } },
+  },
+  {
+    // Test tools and benchmarks report to the terminal.
+    files: ['test/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  prettier,
+);

@@ -1,0 +1,34 @@
+import type { Router } from 'express';
+import type { Config } from './config/schema.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store/store.js';
+
+/** What every module gets to build itself from. */
+export interface ModuleContext {
+  config: Config;
+  store: Store;
+  logger: Logger;
+}
+
+export type ComponentHealth = 'healthy' | 'degraded' | 'down';
+
+export interface ComponentStatus {
+  health: ComponentHealth;
+  reasons?: string[];
+  [detail: string]: unknown;
+}
+
+/**
+ * A module (network, proxy, apps, ...) owns its routes, domain logic and data access.
+ * The service mounts `router` under /api/v1, starts modules in order, stops them in
+ * reverse, and shows each `status()` under `components` in GET /status.
+ */
+export interface ServiceModule {
+  readonly name: string;
+  readonly router?: Router;
+  start?(): Promise<void> | void;
+  stop?(): Promise<void> | void;
+  status?(): Promise<ComponentStatus> | ComponentStatus;
+}
+
+export type ModuleFactory = (context: ModuleContext) => ServiceModule;

@@ -1,0 +1,116 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './core/config/schema.js';
+import { createApp } from './core/http/app.js';
+import { createLogger, type Logger } from './core/logger.js';
+import type { ModuleFactory, ServiceModule } from './core/module.js';
+import { Store } from './core/store/store.js';
+import { auditModule } from './modules/audit/module.js';
+import { systemRoutes } from './modules/system/routes.js';
+
+/** The modules of the product, in start order. */
+export const defaultModules: readonly ModuleFactory[] = [auditModule];
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Replaces the module list (tests add their own). */
+  modules?: readonly ModuleFactory[];
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly port: number;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Graceful: stop accepting, let in-flight requests finish, stop modules, close the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole service. Tests call this with `listen.port = 0` and a temporary
+ * data directory; `main` calls it with the validated configuration.
+ */
+export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const startedAt = new Date();
+  const store = Store.open({ dataDir: config.dataDir, busyTimeoutMs: config.store.busyTimeoutMs, logger });
+  const modules: ServiceModule[] = [];
+  let server: Server | undefined;
+
+  try {
+    for (const factory of options.modules ?? defaultModules) {
+      modules.push(factory({ config, store, logger }));
+    }
+    for (const module of modules) await module.start?.();
+
+    const app = createApp({
+      logger,
+      root: systemRoutes({ store, modules: () => modules, startedAt }),
+      api: modules.flatMap((m) => (m.router ? [m.router] : [])),
+    });
+    server = createServer(app);
+    await listen(server, config.listen.host, config.listen.port);
+  } catch (error) {
+    await stopModules(modules, logger);
+    store.close();
+    throw error;
+  }
+
+  const inFlight = trackResponses(server);
+  const port = (server.address() as AddressInfo).port;
+  const host =
+    config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir }, 'proximity started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Answers still being prepared tell their clients to close the connection, so
+      // keep-alive clients do not hold the shutdown open until their idle timeout.
+      for (const response of inFlight) if (!response.headersSent) response.setHeader('Connection', 'close');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections with no request in flight would hold close() open.
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.warn({ inFlight: inFlight.size }, 'shutdown timeout: closing remaining connections');
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await stopModules(modules, logger);
+      store.close();
+      logger.info('proximity stopped');
+    })());
+
+  return { url, port, store, logger, stop };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function trackResponses(server: Server): Set<ServerResponse> {
+  const responses = new Set<ServerResponse>();
+  server.on('request', (_req, res: ServerResponse) => {
+    responses.add(res);
+    res.on('close', () => responses.delete(res));
+  });
+  return responses;
+}
+
+async function stopModules(modules: readonly ServiceModule[], logger: Logger): Promise<void> {
+  for (const module of [...modules].reverse()) {
+    try {
+      await module.stop?.();
+    } catch (error) {
+      logger.error({ err: error, module: module.name }, 'module failed to stop cleanly');
+    }
+  }
+}

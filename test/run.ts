@@ -1,0 +1,166 @@
+/**
+ * The one test command (`npm test`): checks prerequisites, then runs every suite with
+ * node's built-in test runner and fails if any test failed, was skipped or left todo, or
+ * if a suite that has test files ran none. Nothing is silently skipped: a missing
+ * prerequisite is installed (as root) or reported as a failure.
+ *
+ *   npm test                      all suites
+ *   npm test -- --suite unit      one suite (repeatable)
+ *   npm test -- server/src/core   only test files under these paths
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensurePrerequisites } from './support/prerequisites.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+interface Suite {
+  name: string;
+  /** Where its test files live (relative to the repository root). */
+  dirs: string[];
+  /** Needs root and the Debian packages listed in support/prerequisites.ts. */
+  needsSystem: boolean;
+}
+
+const suites: Suite[] = [
+  { name: 'unit', dirs: ['server/src', 'plugin/src', 'test/unit'], needsSystem: false },
+  { name: 'integration', dirs: ['test/integration'], needsSystem: false },
+  { name: 'rig', dirs: ['test/rig'], needsSystem: true },
+  { name: 'ui', dirs: ['test/ui'], needsSystem: true },
+  { name: 'package', dirs: ['test/package'], needsSystem: true },
+];
+
+function findTests(dir: string): string[] {
+  const absolute = path.join(root, dir);
+  let entries;
+  try {
+    entries = readdirSync(absolute, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    const relative = path.join(dir, entry.name);
+    if (entry.isDirectory())
+      return entry.name === 'node_modules' || entry.name === 'dist' ? [] : findTests(relative);
+    return entry.name.endsWith('.test.ts') ? [relative] : [];
+  });
+}
+
+interface Counts {
+  tests: number;
+  pass: number;
+  fail: number;
+  cancelled: number;
+  skipped: number;
+  todo: number;
+}
+
+function readTapSummary(file: string): Counts {
+  const text = readFileSync(file, 'utf8');
+  const count = (key: string) => lastCount(text, key);
+  return {
+    tests: count('tests'),
+    pass: count('pass'),
+    fail: count('fail'),
+    cancelled: count('cancelled'),
+    skipped: count('skipped'),
+    todo: count('todo'),
+  };
+}
+
+/** The TAP reporter ends with `# key N` summary lines; take the last of each. */
+function lastCount(text: string, key: string): number {
+  const matches = [...text.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))];
+  return matches.length > 0 ? Number(matches[matches.length - 1]![1]) : 0;
+}
+
+function runSuite(suite: Suite, files: string[]): Promise<Counts> {
+  const resultsDir = path.join(root, 'test-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const tap = path.join(resultsDir, `${suite.name}.tap`);
+  const args = [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', () => {
+      try {
+        resolve(readTapSummary(tap));
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { suite: { type: 'string', multiple: true } },
+  });
+  const wanted = values.suite ?? suites.map((s) => s.name);
+  const unknown = wanted.filter((name) => !suites.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${suites.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const filters = positionals.map((p) => path.relative(root, path.resolve(p)));
+  const selected = suites
+    .filter((suite) => wanted.includes(suite.name))
+    .map((suite) => ({
+      suite,
+      files: suite.dirs
+        .flatMap(findTests)
+        .filter((file) => filters.length === 0 || filters.some((f) => file === f || file.startsWith(`${f}/`)))
+        .sort(),
+    }))
+    .filter(({ files }) => files.length > 0);
+
+  if (selected.some(({ suite }) => suite.needsSystem)) await ensurePrerequisites();
+
+  const totals: Counts = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+  const lines: string[] = [];
+  let failed = false;
+  for (const { suite, files } of selected) {
+    console.log(`\n=== suite ${suite.name}: ${files.length} file(s) ===`);
+    const started = Date.now();
+    const counts = await runSuite(suite, files);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
+    const problems = [
+      counts.fail > 0 && `${counts.fail} failed`,
+      counts.cancelled > 0 && `${counts.cancelled} cancelled`,
+      counts.skipped > 0 && `${counts.skipped} skipped`,
+      counts.todo > 0 && `${counts.todo} todo`,
+      counts.tests === 0 && 'no test ran',
+    ].filter(Boolean);
+    if (problems.length > 0) failed = true;
+    lines.push(
+      `${suite.name.padEnd(12)} ${String(counts.pass).padStart(4)} passed in ${seconds}s${problems.length ? `  FAILED: ${problems.join(', ')}` : ''}`,
+    );
+  }
+  for (const suite of suites.filter((s) => wanted.includes(s.name) && !selected.some((x) => x.suite === s))) {
+    if (filters.length === 0) lines.push(`${suite.name.padEnd(12)}    - no test files yet`);
+  }
+  console.log(`\n=== summary ===\n${lines.join('\n')}`);
+  console.log(
+    `${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped + totals.todo} skipped`,
+  );
+  if (selected.length === 0) {
+    console.error('no test files matched');
+    return 1;
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
