@@ -17,11 +17,11 @@ describe('graceful shutdown', () => {
         events.push('slow request answered');
         res.json({ done: true });
       });
-      return { name: 'slow', router, stop: () => void events.push('module stopped') };
+      return { name: 'slow', publicRouter: router, stop: () => void events.push('module stopped') };
     };
     const service = await startTestService({ extraModules: [slowModule] });
 
-    const inFlight = fetch(`${service.url}/api/v1/slow`);
+    const inFlight = fetch(`${service.url}/slow`);
     await arrived;
     const stopped = service.stop().then(() => events.push('service stopped'));
 

@@ -6,7 +6,11 @@ import { createLogger, type Logger } from './core/logger.js';
 import type { ModuleFactory, ServiceModule } from './core/module.js';
 import { Store } from './core/store/store.js';
 import { auditModule } from './modules/audit/module.js';
-import { systemRoutes } from './modules/system/routes.js';
+import { cors } from './modules/auth/cors.js';
+import { authenticate } from './modules/auth/middleware.js';
+import { AuthService } from './modules/auth/service.js';
+import { PveService } from './modules/pve/service.js';
+import { systemModule } from './modules/system/routes.js';
 
 /** The modules of the product, in start order. */
 export const defaultModules: readonly ModuleFactory[] = [auditModule];
@@ -38,14 +42,18 @@ export async function startService(config: Config, options: StartOptions = {}): 
   let server: Server | undefined;
 
   try {
+    const pve = new PveService(config, logger);
+    const auth = new AuthService(config, pve);
+    modules.push(systemModule({ store, modules: () => modules, startedAt }), pve);
     for (const factory of options.modules ?? defaultModules) {
-      modules.push(factory({ config, store, logger }));
+      modules.push(factory({ config, store, logger, pve, auth }));
     }
     for (const module of modules) await module.start?.();
 
     const app = createApp({
       logger,
-      root: systemRoutes({ store, modules: () => modules, startedAt }),
+      publicRouters: modules.flatMap((m) => (m.publicRouter ? [m.publicRouter] : [])),
+      apiMiddleware: [cors(config.auth.extraOrigins), authenticate(auth)],
       api: modules.flatMap((m) => (m.router ? [m.router] : [])),
     });
     server = createServer(app);

@@ -16,6 +16,9 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
     listen: { host: '127.0.0.1', port: 0 },
     dataDir: tempDir(),
     log: { level: 'silent' },
+    // Port 9 (discard) is closed on any sane machine: "Proxmox VE unreachable", and never a
+    // real PVE on a developer's node by accident.
+    pve: { host: '127.0.0.1', port: 9, caFile: null, tokenSecretFile: '/nonexistent/pve-token' },
     ...overrides,
   });
 }

@@ -15,8 +15,6 @@ export interface ErrorBody {
 }
 
 export class AppError extends Error {
-  override readonly name = 'AppError';
-
   constructor(
     readonly status: number,
     readonly code: string,
@@ -25,6 +23,7 @@ export class AppError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.name = new.target.name; // CommandError, PveError, ... in logs
   }
 
   toBody(): ErrorBody {

@@ -101,7 +101,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       }
       setPath(raw, keys, number);
     } else {
-      setPath(raw, keys, keys[keys.length - 1] === 'dataDir' ? path.resolve(value) : value);
+      setPath(raw, keys, kind === 'path' ? path.resolve(value) : value);
     }
   }
 

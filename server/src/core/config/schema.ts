@@ -29,11 +29,58 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: z.int().min(0).max(600_000).default(10_000),
+  /** The local Proxmox VE API, which we call with our own token and on the caller's behalf. */
+  pve: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.int().min(1).max(65535).default(8006),
+      /** This node's name in the cluster; defaults to the short host name, as PVE's. */
+      node: z
+        .string()
+        .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, 'must be a PVE node name')
+        .optional(),
+      /** CA that signed pveproxy's certificate; null uses the system store. */
+      caFile: z.string().min(1).nullable().default('/etc/pve/pve-root-ca.pem'),
+      /** The service's own API token (created by the package's postinst with pveum). */
+      tokenId: z
+        .string()
+        .regex(/^[^\s!@]+@[^\s!@]+![A-Za-z][A-Za-z0-9._-]*$/, 'must look like user@realm!tokenid')
+        .default('root@pam!proximity'),
+      tokenSecretFile: z.string().min(1).default('/etc/proximity/pve-token'),
+      timeoutMs: z.int().min(100).max(600_000).default(30_000),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** How long a caller's verified permissions are reused before asking PVE again. */
+      cacheTtlMs: z.int().min(0).max(300_000).default(10_000),
+      /** PVE's CSRF secret, to check CSRFPreventionToken exactly as pveproxy does. */
+      csrfKeyFile: z.string().min(1).default('/etc/pve/pve-www.key'),
+      /** Browser origins allowed besides the node's own PVE UI (https://<this host>:8006). */
+      extraOrigins: z.array(z.url()).default([]),
+    })
+    .prefault({}),
+  /**
+   * Other cluster nodes reached over SSH for `pct` (the local node runs it directly).
+   * The host key is pinned: SHA256 fingerprint as `ssh-keygen -lf` prints it.
+   */
+  nodes: z
+    .record(
+      z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/),
+      z.strictObject({
+        host: z.string().min(1),
+        port: z.int().min(1).max(65535).default(22),
+        username: z.string().min(1).default('root'),
+        privateKeyFile: z.string().min(1),
+        hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be SHA256:<base64>'),
+      }),
+    )
+    .default({}),
 });
 
 export type Config = z.output<typeof configSchema>;
 
-type Kind = 'string' | 'int';
+type Kind = 'string' | 'int' | 'path';
 
 /**
  * Environment overrides, one variable per key. An explicit table (rather than a naming
@@ -42,11 +89,23 @@ type Kind = 'string' | 'int';
 export const environmentOverrides: Record<string, { path: readonly string[]; kind: Kind }> = {
   PROXIMITY_LISTEN_HOST: { path: ['listen', 'host'], kind: 'string' },
   PROXIMITY_LISTEN_PORT: { path: ['listen', 'port'], kind: 'int' },
-  PROXIMITY_DATA_DIR: { path: ['dataDir'], kind: 'string' },
+  PROXIMITY_DATA_DIR: { path: ['dataDir'], kind: 'path' },
   PROXIMITY_LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
   PROXIMITY_STORE_BUSY_TIMEOUT_MS: { path: ['store', 'busyTimeoutMs'], kind: 'int' },
   PROXIMITY_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'int' },
+  PROXIMITY_PVE_HOST: { path: ['pve', 'host'], kind: 'string' },
+  PROXIMITY_PVE_PORT: { path: ['pve', 'port'], kind: 'int' },
+  PROXIMITY_PVE_NODE: { path: ['pve', 'node'], kind: 'string' },
+  PROXIMITY_PVE_CA_FILE: { path: ['pve', 'caFile'], kind: 'path' },
+  PROXIMITY_PVE_TOKEN_ID: { path: ['pve', 'tokenId'], kind: 'string' },
+  PROXIMITY_PVE_TOKEN_SECRET_FILE: { path: ['pve', 'tokenSecretFile'], kind: 'path' },
+  PROXIMITY_AUTH_CSRF_KEY_FILE: { path: ['auth', 'csrfKeyFile'], kind: 'path' },
 };
 
 /** Keys holding paths: relative values in the file are taken relative to the file. */
-export const pathKeys: readonly (readonly string[])[] = [['dataDir']];
+export const pathKeys: readonly (readonly string[])[] = [
+  ['dataDir'],
+  ['pve', 'caFile'],
+  ['pve', 'tokenSecretFile'],
+  ['auth', 'csrfKeyFile'],
+];

@@ -31,12 +31,16 @@ const probeModule: ModuleFactory = () => {
     );
     res.status(201).json(body);
   });
-  return { name: 'probe', router, status: () => ({ health: 'degraded', reasons: ['probe says so'] }) };
+  return {
+    name: 'probe',
+    publicRouter: router,
+    status: () => ({ health: 'degraded', reasons: ['probe says so'] }),
+  };
 };
 
 describe('HTTP error model', async () => {
   const service = await startTestService({ extraModules: [probeModule] });
-  const api = `${service.url}/api/v1`;
+  const api = service.url;
 
   it('answers an operational error with its status, code, message and fields', async () => {
     const res = await fetch(`${api}/probe/conflict`);
@@ -100,11 +104,24 @@ describe('HTTP error model', async () => {
   });
 
   it('answers unknown endpoints 404 in the error model', async () => {
-    const res = await fetch(`${api}/nothing-here`);
+    const res = await fetch(`${service.url}/nothing-here`);
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), {
-      error: { code: 'not_found', message: 'No such endpoint: GET /api/v1/nothing-here' },
+      error: { code: 'not_found', message: 'No such endpoint: GET /nothing-here' },
     });
+  });
+
+  it('asks for credentials on the API before anything else, and says when PVE cannot be asked', async () => {
+    const anonymous = await fetch(`${service.url}/api/v1/audit`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'unauthorized');
+    // A well-formed ticket must be checked by PVE, which this test service cannot reach.
+    const ticket = encodeURIComponent('PVE:alice@pve:6740A1B2::c2lnbmF0dXJl');
+    const unverifiable = await fetch(`${service.url}/api/v1/audit`, {
+      headers: { cookie: `PVEAuthCookie=${ticket}` },
+    });
+    assert.equal(unverifiable.status, 503);
+    assert.equal(((await unverifiable.json()) as { error: { code: string } }).error.code, 'pve_unreachable');
   });
 
   it('keeps a caller-supplied request id and refuses a malformed one', async () => {
@@ -133,5 +150,6 @@ describe('HTTP error model', async () => {
     assert.equal(status.store.journal_mode, 'wal');
     assert.ok(status.store.schema_version >= 1);
     assert.equal(status.components.probe?.health, 'degraded');
+    assert.equal(status.components.pve?.health, 'down', 'no Proxmox VE answers in this test');
   });
 });

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 
 export interface AppParts {
   logger: Logger;
-  /** Unauthenticated routes at the root: /health, /status. */
-  root: Router;
+  /** Unauthenticated routes at the root: /health, /status, ... */
+  publicRouters: readonly Router[];
+  /** Run on every /api/v1 request before its router: CORS, authentication. */
+  apiMiddleware: readonly RequestHandler[];
   /** Routers mounted under /api/v1, in order. */
   api: readonly Router[];
 }
@@ -51,7 +53,8 @@ export function createApp(parts: AppParts): Express {
   });
   app.use(express.json({ limit: '1mb', strict: true }));
 
-  app.use(parts.root);
+  for (const router of parts.publicRouters) app.use(router);
+  if (parts.apiMiddleware.length > 0) app.use('/api/v1', ...parts.apiMiddleware);
   for (const router of parts.api) app.use('/api/v1', router);
 
   app.use(notFoundHandler);

@@ -3,8 +3,9 @@ import type { ComponentStatus, ServiceModule } from '../../core/module.js';
 import type { Store } from '../../core/store/store.js';
 import { version } from '../../version.js';
 
-export interface SystemRoutesOptions {
+export interface SystemOptions {
   store: Store;
+  /** Every module of the service, for their status. */
   modules: () => readonly ServiceModule[];
   startedAt: Date;
 }
@@ -19,10 +20,10 @@ async function componentStatus(module: ServiceModule): Promise<ComponentStatus> 
 
 /**
  * GET /health: liveness, answers as long as the process serves HTTP.
- * GET /status: readiness and a summary: version, uptime, store, each module's health.
- * 503 when the store is unusable or a component is down, so a probe can act on it.
+ * GET /status: version, uptime, store, each component's health with its reasons.
+ * 503 only when the store is unusable: then the service cannot do anything.
  */
-export function systemRoutes(options: SystemRoutesOptions): Router {
+function systemRoutes(options: SystemOptions): Router {
   const router = Router();
 
   router.get('/health', (_req, res) => {
@@ -35,9 +36,10 @@ export function systemRoutes(options: SystemRoutesOptions): Router {
     for (const module of options.modules()) {
       if (module.status) components[module.name] = await componentStatus(module);
     }
-    const healths = Object.values(components).map((c) => c.health);
-    const status =
-      !store.ok || healths.includes('down') ? 'down' : healths.includes('degraded') ? 'degraded' : 'ok';
+    // The service is down only when its own store is; a component that is not healthy
+    // (Proxmox unreachable, the appliance stopped) degrades it, and says why.
+    const degraded = Object.values(components).some((c) => c.health !== 'healthy');
+    const status = !store.ok ? 'down' : degraded ? 'degraded' : 'ok';
     res.status(status === 'down' ? 503 : 200).json({
       service: 'proximity',
       status,
@@ -56,4 +58,9 @@ export function systemRoutes(options: SystemRoutesOptions): Router {
   });
 
   return router;
+}
+
+/** Liveness and readiness: public, so probes and the UI's "backend unreachable" check need no login. */
+export function systemModule(options: SystemOptions): ServiceModule {
+  return { name: 'system', publicRouter: systemRoutes(options) };
 }
