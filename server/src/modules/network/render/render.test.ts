@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fieldErrors } from '../../../core/http/validate.js';
+import { defaultNetworkSettings, networkSettingsSchema } from '../settings.js';
+import { renderDnsmasqConf, renderHostsFile, renderReservations, type DnsmasqPlacement } from './dnsmasq.js';
+import { renderNatRuleset } from './nftables.js';
+
+const goldenDir = path.join(import.meta.dirname, 'golden');
+
+/** Compares with the golden file; `UPDATE_GOLDEN=1 npm run test:unit` rewrites them after a reviewed change. */
+function assertGolden(name: string, actual: string): void {
+  const file = path.join(goldenDir, name);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
+  assert.equal(actual, readFileSync(file, 'utf8'), `${name} differs from its golden file`);
+}
+
+const appliance: DnsmasqPlacement = {
+  lanInterface: 'eth1',
+  leaseFile: '/var/lib/proximity-dns/leases',
+  reservationsFile: '/etc/proximity-dns/reservations',
+  hostsDir: '/etc/proximity-dns/hosts.d',
+  leaseScript: '/usr/local/lib/proximity-dns/lease-event',
+};
+const host: DnsmasqPlacement = {
+  lanInterface: 'proximity-lan',
+  leaseFile: '/var/lib/proximity/dns/leases',
+  reservationsFile: '/var/lib/proximity/dns/reservations',
+  hostsDir: '/var/lib/proximity/dns/hosts.d',
+};
+
+describe('network renderers', () => {
+  it('renders dnsmasq.conf for both placements from one renderer', () => {
+    assertGolden('dnsmasq.appliance.conf', renderDnsmasqConf(defaultNetworkSettings, appliance));
+    assertGolden('dnsmasq.host.conf', renderDnsmasqConf(defaultNetworkSettings, host));
+  });
+
+  it('renders reservations and names sorted, whatever the input order', () => {
+    const reservations = [
+      { mac: 'BC:24:11:00:00:02', ip: '10.20.0.6', hostname: 'db' },
+      { mac: 'bc:24:11:00:00:01', ip: '10.20.0.5', hostname: 'wiki' },
+    ];
+    assertGolden('reservations', renderReservations(reservations));
+    assert.equal(renderReservations([...reservations].reverse()), renderReservations(reservations));
+    const names = [
+      { hostname: 'wiki', ip: '10.20.0.101' },
+      { hostname: 'blog', ip: '10.20.0.102' },
+    ];
+    assertGolden('hosts', renderHostsFile(names, 'prox.local'));
+  });
+
+  it('renders the NAT ruleset as one atomic replacement of our table only', () => {
+    const appliance = renderNatRuleset(defaultNetworkSettings, {
+      lanInterface: 'eth1',
+      wanInterface: 'eth0',
+    });
+    assertGolden('nat.appliance.nft', appliance);
+    assert.match(appliance, /^table inet proximity \{\}\ndelete table inet proximity\n/m);
+    assert.doesNotMatch(appliance, /table (ip|inet) (filter|nat)\b/);
+  });
+
+  it('never writes an invalid name, MAC or address into a file', () => {
+    const bad = [
+      { mac: 'bc:24:11:00:00:01', ip: '10.20.0.5', hostname: 'wiki\naddress=/evil/6.6.6.6' },
+      { mac: 'bc:24:11:00:00:01', ip: '10.20.0.5', hostname: 'a;b' },
+      { mac: 'bc:24:11:00:00:01', ip: '10.20.0.5', hostname: 'x'.repeat(64) },
+      { mac: 'bc:24:11:00:00:01', ip: '10.20.0.5', hostname: 'café' },
+      { mac: 'bc:24:11:00:00:01', ip: '10.20.0.5', hostname: 'with space' },
+      { mac: 'zz:24:11:00:00:01', ip: '10.20.0.5', hostname: 'ok' },
+      { mac: '01:24:11:00:00:01', ip: '10.20.0.5', hostname: 'multicast' },
+      { mac: 'bc:24:11:00:00:01', ip: '10.20.0.256', hostname: 'ok' },
+    ];
+    for (const reservation of bad) {
+      assert.throws(() => renderReservations([reservation]), `accepted ${JSON.stringify(reservation)}`);
+    }
+    assert.throws(() => renderHostsFile([{ hostname: 'ok', ip: '1.2.3' }], 'prox.local'));
+  });
+});
+
+describe('network settings', () => {
+  it('defaults to the seeds: 10.20.0.0/24, gateway .1, statics .2–.99, pool .100–.250, 12 h, prox.local', () => {
+    assert.deepEqual(defaultNetworkSettings, {
+      bridge: 'proximity-lan',
+      subnet: { network: '10.20.0.0', prefix: 24 },
+      gateway: '10.20.0.1',
+      statics: { start: '10.20.0.2', end: '10.20.0.99' },
+      pool: { start: '10.20.0.100', end: '10.20.0.250' },
+      leaseSeconds: 43200,
+      domain: 'prox.local',
+      upstreamDns: ['1.1.1.1', '9.9.9.9'],
+    });
+  });
+
+  function refused(input: unknown): Record<string, string> {
+    const result = networkSettingsSchema.safeParse(input);
+    assert.equal(result.success, false, `accepted ${JSON.stringify(input)}`);
+    return fieldErrors(result.error!);
+  }
+
+  it('names the field of each inconsistency', () => {
+    assert.ok('gateway' in refused({ gateway: '10.30.0.1' }));
+    assert.ok(
+      'pool' in refused({ pool: { start: '10.20.0.50', end: '10.20.0.200' } }),
+      'pool overlapping statics',
+    );
+    assert.ok(
+      'pool.end' in refused({ pool: { start: '10.20.0.200', end: '10.20.1.10' } }),
+      'pool outside the subnet',
+    );
+    assert.ok(
+      'pool.end' in refused({ pool: { start: '10.20.0.200', end: '10.20.0.150' } }),
+      'reversed range',
+    );
+    assert.ok(
+      'statics' in refused({ statics: { start: '10.20.0.1', end: '10.20.0.99' } }),
+      'statics holding the gateway',
+    );
+    assert.ok('subnet' in refused({ subnet: '10.20.0.5/24' }));
+    assert.ok('domain' in refused({ domain: 'Prox Local' }));
+    assert.ok('upstreamDns.0' in refused({ upstreamDns: ['dns.example'] }));
+    assert.ok('bridge' in refused({ bridge: 'br;rm -rf' }));
+  });
+});

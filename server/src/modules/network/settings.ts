@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { cidrSchema, hostnameSchema, inSubnet, ipToNumber, ipv4Schema } from './addresses.js';
+
+const range = z.strictObject({ start: ipv4Schema, end: ipv4Schema });
+
+/**
+ * The network's settings, as the user edits them (PUT /api/v1/network/settings). Defaults
+ * are the seeds': proximity-lan 10.20.0.0/24, gateway .1, statics .2–.99, pool .100–.250,
+ * 12 h leases, domain prox.local.
+ */
+export const networkSettingsSchema = z
+  .strictObject({
+    bridge: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,14}$/, 'must be a Linux interface name (at most 15 characters)')
+      .default('proximity-lan'),
+    subnet: cidrSchema.default({ network: '10.20.0.0', prefix: 24 }),
+    gateway: ipv4Schema.default('10.20.0.1'),
+    statics: range.default({ start: '10.20.0.2', end: '10.20.0.99' }),
+    pool: range.default({ start: '10.20.0.100', end: '10.20.0.250' }),
+    leaseSeconds: z
+      .int()
+      .min(120)
+      .max(7 * 24 * 3600)
+      .default(12 * 3600),
+    domain: z
+      .string()
+      .max(253)
+      .refine(
+        (domain) => domain.split('.').every((label) => hostnameSchema.safeParse(label).success),
+        'must be a DNS domain of lower-case labels, like prox.local',
+      )
+      .default('prox.local'),
+    upstreamDns: z.array(ipv4Schema).min(1).max(4).default(['1.1.1.1', '9.9.9.9']),
+  })
+  .superRefine((settings, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (!inSubnet(settings.gateway, settings.subnet))
+      issue(['gateway'], 'must be a host address inside the subnet');
+    for (const name of ['statics', 'pool'] as const) {
+      const { start, end } = settings[name];
+      if (!inSubnet(start, settings.subnet)) issue([name, 'start'], 'must be inside the subnet');
+      if (!inSubnet(end, settings.subnet)) issue([name, 'end'], 'must be inside the subnet');
+      if (ipToNumber(start) > ipToNumber(end)) issue([name, 'end'], 'must not come before start');
+      const gateway = ipToNumber(settings.gateway);
+      if (gateway >= ipToNumber(start) && gateway <= ipToNumber(end))
+        issue([name], 'must not contain the gateway');
+    }
+    const overlap =
+      ipToNumber(settings.statics.start) <= ipToNumber(settings.pool.end) &&
+      ipToNumber(settings.pool.start) <= ipToNumber(settings.statics.end);
+    if (overlap) issue(['pool'], 'must not overlap the static range');
+  });
+
+export type NetworkSettings = z.output<typeof networkSettingsSchema>;
+
+export const defaultNetworkSettings: NetworkSettings = networkSettingsSchema.parse({});
