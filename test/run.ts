@@ -22,12 +22,18 @@ interface Suite {
   dirs: string[];
   /** Needs root and the Debian packages listed in support/prerequisites.ts. */
   needsSystem: boolean;
+  /**
+   * Runs inside a rig's node namespace, as the backend runs on a Proxmox node: the runner
+   * brings the rig and its PVE API simulator up first and takes them down after.
+   */
+  onRig?: boolean;
 }
 
 const suites: Suite[] = [
   { name: 'unit', dirs: ['server/src', 'plugin/src', 'test/unit'], needsSystem: false },
   { name: 'integration', dirs: ['test/integration'], needsSystem: false },
   { name: 'rig', dirs: ['test/rig'], needsSystem: true },
+  { name: 'node', dirs: ['test/node'], needsSystem: true, onRig: true },
   { name: 'ui', dirs: ['test/ui'], needsSystem: true },
   { name: 'package', dirs: ['test/package'], needsSystem: true },
 ];
@@ -76,7 +82,34 @@ function lastCount(text: string, key: string): number {
   return matches.length > 0 ? Number(matches[matches.length - 1]![1]) : 0;
 }
 
-function runSuite(suite: Suite, files: string[]): Promise<Counts> {
+/** The rig the `node` suite runs on; its own name so it never meets a rig of the rig suite. */
+const SUITE_RIG = 'proxsuite';
+
+async function runSuite(suite: Suite, files: string[]): Promise<Counts> {
+  if (!suite.onRig) return runTestFiles(suite, files, (argv) => argv, process.env);
+  const { Rig } = await import('./rig/rig.js');
+  const { startSimulator } = await import('./rig/simulator-process.js');
+  const { inNodeNetns } = await import('./rig/netns.js');
+  const rig = await Rig.up({ name: SUITE_RIG });
+  try {
+    await startSimulator(rig);
+    return await runTestFiles(
+      suite,
+      files,
+      (argv) => inNodeNetns(rig.paths.nodeNetns, argv),
+      rig.nodeEnv({ PROXIMITY_RIG: rig.name }),
+    );
+  } finally {
+    await Rig.down(rig.name);
+  }
+}
+
+function runTestFiles(
+  suite: Suite,
+  files: string[],
+  wrap: (argv: string[]) => string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Counts> {
   const resultsDir = path.join(root, 'test-results');
   mkdirSync(resultsDir, { recursive: true });
   const tap = path.join(resultsDir, `${suite.name}.tap`);
@@ -90,8 +123,9 @@ function runSuite(suite: Suite, files: string[]): Promise<Counts> {
     `--test-reporter-destination=${tap}`,
     ...files,
   ];
+  const [command, ...rest] = wrap([process.execPath, ...args]);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    const child = spawn(command!, rest, { cwd: root, stdio: 'inherit', env });
     child.on('error', reject);
     child.on('exit', () => {
       try {

@@ -64,6 +64,8 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
     { userid: 'root@pam', password: 'rigpassword' },
     { userid: 'alice@pve', password: 'alicepassword' },
     { userid: 'bob@pve', password: 'bobpassword' },
+    // Logs in but holds no privilege anywhere: the "valid ticket, no privilege" case.
+    { userid: 'carol@pve', password: 'carolpassword' },
   ],
   groups: {},
   roles: {
