@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SIMULATOR_PORT } from './contracts.js';
 import { waitForListener } from './netns.js';
@@ -46,7 +46,19 @@ export async function startSimulator(rig: Rig): Promise<number> {
     ],
     { logFile: files.log, cwd: repositoryRoot, role: 'simulator' },
   );
-  // First start makes the certificate and keys (openssl, RSA): allow for it.
-  await waitForListener(rig.paths.nodeNetns, 'tcp', SIMULATOR_PORT, 30_000);
+  try {
+    // First start makes the certificate and keys (openssl, RSA): allow for it.
+    await waitForListener(rig.paths.nodeNetns, 'tcp', SIMULATOR_PORT, 30_000);
+  } catch (error) {
+    let log = '';
+    try {
+      log = readFileSync(files.log, 'utf8').split('\n').slice(-20).join('\n');
+    } catch {
+      // no log yet
+    }
+    throw new Error(`the PVE API simulator did not start: ${(error as Error).message}\n${log}`, {
+      cause: error,
+    });
+  }
   return pid;
 }
