@@ -3,7 +3,7 @@ import path from 'node:path';
 import Sqlite, { type Database } from 'better-sqlite3';
 import { EXIT_STORE, StartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { latestSchemaVersion, migrations, type Migration } from './migrations.js';
+import { migrations, type Migration } from './migrations.js';
 
 export const DATABASE_FILE = 'proximity.db';
 const LOCK_FILE = 'instance.lock';
@@ -191,4 +191,3 @@ function migrate(db: Database, list: readonly Migration[]): number[] {
   return applied;
 }
 
-export { latestSchemaVersion };
