@@ -190,4 +190,3 @@ function migrate(db: Database, list: readonly Migration[]): number[] {
   }
   return applied;
 }
-
