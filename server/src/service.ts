@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './core/logger.js';
 import type { ModuleFactory, ServiceModule } from './core/module.js';
 import { Store } from './core/store/store.js';
 import { auditModule } from './modules/audit/module.js';
+import { networkModule } from './modules/network/module.js';
 import { cors } from './modules/auth/cors.js';
 import { authenticate } from './modules/auth/middleware.js';
 import { AuthService } from './modules/auth/service.js';
@@ -13,7 +14,7 @@ import { PveService } from './modules/pve/service.js';
 import { systemModule } from './modules/system/routes.js';
 
 /** The modules of the product, in start order. */
-export const defaultModules: readonly ModuleFactory[] = [auditModule];
+export const defaultModules: readonly ModuleFactory[] = [auditModule, networkModule];
 
 export interface StartOptions {
   logger?: Logger;

@@ -61,6 +61,42 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   /**
+   * proximity-lan and its services. Where things live on the node; what the network looks
+   * like (subnet, pool, domain, placement) is desired state in the store, edited via the API.
+   */
+  network: z
+    .strictObject({
+      /** The bridge's stanza goes here (ifupdown2 sources it from /etc/network/interfaces). */
+      interfacesDir: z.string().min(1).default('/etc/network/interfaces.d'),
+      /** Applies the interfaces files (argv; never through a shell). */
+      applyCommand: z.array(z.string().min(1)).min(1).default(['ifreload', '-a']),
+      /** The node's uplink bridge: the appliance's eth0, the host placement's NAT exit. */
+      wanBridge: z
+        .string()
+        .regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'must be an interface name')
+        .default('vmbr0'),
+      /** Host placement: dnsmasq's configuration, names, leases, pid file and log. */
+      hostDir: z.string().min(1).default('/var/lib/proximity/dns'),
+      /** How often the reconciler checks the bridge, DHCP/DNS, NAT and the appliance. */
+      reconcileIntervalMs: z.int().min(200).max(3_600_000).default(5000),
+      appliance: z
+        .strictObject({
+          vmid: z.int().min(100).max(999_999_999).default(9999),
+          hostname: z
+            .string()
+            .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a host name')
+            .default('proximity-appliance'),
+          /** A Debian template; dnsmasq and nftables are installed into it unless present. */
+          template: z.string().min(1).default('local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst'),
+          storage: z.string().min(1).default('local-lvm'),
+          diskGb: z.int().min(1).max(64).default(2),
+          memoryMb: z.int().min(64).max(8192).default(256),
+          cores: z.int().min(1).max(8).default(1),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /**
    * Other cluster nodes reached over SSH for `pct` (the local node runs it directly).
    * The host key is pinned: SHA256 fingerprint as `ssh-keygen -lf` prints it.
    */
@@ -100,6 +136,12 @@ export const environmentOverrides: Record<string, { path: readonly string[]; kin
   PROXIMITY_PVE_TOKEN_ID: { path: ['pve', 'tokenId'], kind: 'string' },
   PROXIMITY_PVE_TOKEN_SECRET_FILE: { path: ['pve', 'tokenSecretFile'], kind: 'path' },
   PROXIMITY_AUTH_CSRF_KEY_FILE: { path: ['auth', 'csrfKeyFile'], kind: 'path' },
+  PROXIMITY_NETWORK_INTERFACES_DIR: { path: ['network', 'interfacesDir'], kind: 'path' },
+  PROXIMITY_NETWORK_HOST_DIR: { path: ['network', 'hostDir'], kind: 'path' },
+  PROXIMITY_NETWORK_WAN_BRIDGE: { path: ['network', 'wanBridge'], kind: 'string' },
+  PROXIMITY_NETWORK_RECONCILE_INTERVAL_MS: { path: ['network', 'reconcileIntervalMs'], kind: 'int' },
+  PROXIMITY_APPLIANCE_VMID: { path: ['network', 'appliance', 'vmid'], kind: 'int' },
+  PROXIMITY_APPLIANCE_TEMPLATE: { path: ['network', 'appliance', 'template'], kind: 'string' },
 };
 
 /** Keys holding paths: relative values in the file are taken relative to the file. */
@@ -108,4 +150,6 @@ export const pathKeys: readonly (readonly string[])[] = [
   ['pve', 'caFile'],
   ['pve', 'tokenSecretFile'],
   ['auth', 'csrfKeyFile'],
+  ['network', 'interfacesDir'],
+  ['network', 'hostDir'],
 ];

@@ -29,6 +29,48 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX audit_log_at ON audit_log (at);
       `),
   },
+  {
+    version: 2,
+    name: 'network: settings, reservations, names, leases, events',
+    up: (db) =>
+      db.exec(`
+        -- One row: the network as the user wants it (settings JSON, validated by the module).
+        CREATE TABLE network_state (
+          id          INTEGER PRIMARY KEY CHECK (id = 1),
+          initialized INTEGER NOT NULL DEFAULT 0 CHECK (initialized IN (0, 1)),
+          settings    TEXT    NOT NULL,
+          updated_at  TEXT    NOT NULL
+        ) STRICT;
+        CREATE TABLE network_reservations (
+          mac        TEXT PRIMARY KEY,             -- lower case
+          ip         TEXT NOT NULL UNIQUE,
+          hostname   TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL
+        ) STRICT;
+        -- DNS names that are not DHCP clients (apps point at the reverse proxy).
+        CREATE TABLE network_names (
+          hostname   TEXT PRIMARY KEY,
+          ip         TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        ) STRICT;
+        -- What dnsmasq handed out, as last read from its lease file.
+        CREATE TABLE network_leases (
+          mac        TEXT PRIMARY KEY,
+          ip         TEXT NOT NULL,
+          hostname   TEXT,
+          expires_at TEXT,                         -- NULL: infinite
+          first_seen TEXT NOT NULL,
+          last_seen  TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE network_events (
+          id      INTEGER PRIMARY KEY AUTOINCREMENT,
+          at      TEXT NOT NULL,
+          kind    TEXT NOT NULL,                   -- e.g. repair.dnsmasq, lease.added
+          message TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX network_events_at ON network_events (at);
+      `),
+  },
 ];
 
 export const latestSchemaVersion = Math.max(...migrations.map((m) => m.version));

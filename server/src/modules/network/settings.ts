@@ -10,6 +10,8 @@ const range = z.strictObject({ start: ipv4Schema, end: ipv4Schema });
  */
 export const networkSettingsSchema = z
   .strictObject({
+    /** Where DHCP, DNS, NAT (and the proxy) run: a dual-NIC LXC, or the node itself. */
+    placement: z.enum(['appliance', 'host']).default('appliance'),
     bridge: z
       .string()
       .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,14}$/, 'must be a Linux interface name (at most 15 characters)')
@@ -56,3 +58,8 @@ export const networkSettingsSchema = z
 export type NetworkSettings = z.output<typeof networkSettingsSchema>;
 
 export const defaultNetworkSettings: NetworkSettings = networkSettingsSchema.parse({});
+
+/** Settings as the API shows and accepts them (the subnet as "10.20.0.0/24"). */
+export function settingsToInput(settings: NetworkSettings): Record<string, unknown> {
+  return { ...settings, subnet: `${settings.subnet.network}/${settings.subnet.prefix}` };
+}

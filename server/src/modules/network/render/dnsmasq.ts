@@ -10,8 +10,9 @@ export interface DnsmasqPlacement {
   reservationsFile: string;
   /** hostsdir: picked up by inotify, no signal needed. */
   hostsDir: string;
-  /** dhcp-script: told of every lease add/old/del, feeds our store. */
-  leaseScript?: string | undefined;
+  pidFile: string;
+  /** dnsmasq's own log (queries are not logged): what GET .../appliance/logs shows. */
+  logFile: string;
 }
 
 export interface Reservation {
@@ -42,6 +43,8 @@ export function renderDnsmasqConf(settings: NetworkSettings, placement: DnsmasqP
     HEADER.trimEnd(),
     // Only our LAN: never answer on the node's other interfaces or disturb its own dnsmasq.
     `interface=${placement.lanInterface}`,
+    // --interface adds lo implicitly; the node's own resolver may be bound there.
+    'except-interface=lo',
     'bind-dynamic',
     `listen-address=${checked(ipv4Schema, settings.gateway)}`,
     'no-resolv',
@@ -62,9 +65,10 @@ export function renderDnsmasqConf(settings: NetworkSettings, placement: DnsmasqP
     'dhcp-authoritative',
     // Statics are outside the pool, so the ping-before-lease check (3 s a lease) buys nothing.
     'no-ping',
-    ...(placement.leaseScript ? [`dhcp-script=${placement.leaseScript}`] : []),
     'cache-size=1000',
-    'log-facility=-',
+    `pid-file=${placement.pidFile}`,
+    `log-facility=${placement.logFile}`,
+    'log-dhcp',
   ];
   return `${lines.join('\n')}\n`;
 }

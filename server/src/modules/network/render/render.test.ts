@@ -6,6 +6,8 @@ import { fieldErrors } from '../../../core/http/validate.js';
 import { defaultNetworkSettings, networkSettingsSchema } from '../settings.js';
 import { renderDnsmasqConf, renderHostsFile, renderReservations, type DnsmasqPlacement } from './dnsmasq.js';
 import { renderNatRuleset } from './nftables.js';
+import { renderBridgeStanza } from './bridge.js';
+import { APPLIANCE_BASE, sitePaths } from '../site/site.js';
 
 const goldenDir = path.join(import.meta.dirname, 'golden');
 
@@ -16,19 +18,9 @@ function assertGolden(name: string, actual: string): void {
   assert.equal(actual, readFileSync(file, 'utf8'), `${name} differs from its golden file`);
 }
 
-const appliance: DnsmasqPlacement = {
-  lanInterface: 'eth1',
-  leaseFile: '/var/lib/proximity-dns/leases',
-  reservationsFile: '/etc/proximity-dns/reservations',
-  hostsDir: '/etc/proximity-dns/hosts.d',
-  leaseScript: '/usr/local/lib/proximity-dns/lease-event',
-};
-const host: DnsmasqPlacement = {
-  lanInterface: 'proximity-lan',
-  leaseFile: '/var/lib/proximity/dns/leases',
-  reservationsFile: '/var/lib/proximity/dns/reservations',
-  hostsDir: '/var/lib/proximity/dns/hosts.d',
-};
+// The paths each site really uses: the golden files show what lands on disk.
+const appliance: DnsmasqPlacement = sitePaths(APPLIANCE_BASE, 'eth1');
+const host: DnsmasqPlacement = sitePaths('/var/lib/proximity/dns', 'proximity-lan');
 
 describe('network renderers', () => {
   it('renders dnsmasq.conf for both placements from one renderer', () => {
@@ -60,6 +52,15 @@ describe('network renderers', () => {
     assert.doesNotMatch(appliance, /table (ip|inet) (filter|nat)\b/);
   });
 
+  it('renders the bridge stanza with the gateway on the node only for the host placement', () => {
+    const appliance = renderBridgeStanza(defaultNetworkSettings);
+    const host = renderBridgeStanza({ ...defaultNetworkSettings, placement: 'host' });
+    assertGolden('proximity-lan.appliance', appliance);
+    assertGolden('proximity-lan.host', host);
+    assert.doesNotMatch(appliance, /address/);
+    assert.match(host, /^\taddress 10\.20\.0\.1\/24$/m);
+  });
+
   it('never writes an invalid name, MAC or address into a file', () => {
     const bad = [
       { mac: 'bc:24:11:00:00:01', ip: '10.20.0.5', hostname: 'wiki\naddress=/evil/6.6.6.6' },
@@ -81,6 +82,7 @@ describe('network renderers', () => {
 describe('network settings', () => {
   it('defaults to the seeds: 10.20.0.0/24, gateway .1, statics .2–.99, pool .100–.250, 12 h, prox.local', () => {
     assert.deepEqual(defaultNetworkSettings, {
+      placement: 'appliance',
       bridge: 'proximity-lan',
       subnet: { network: '10.20.0.0', prefix: 24 },
       gateway: '10.20.0.1',

@@ -1,0 +1,173 @@
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileIfChanged, readIfExists } from '../../core/fs/atomic.js';
+import { runChecked } from '../pve/executor/executor.js';
+import { renderDnsmasqConf, renderHostsFile, renderReservations } from './render/dnsmasq.js';
+import type { NameRow, ReservationRow } from './repository.js';
+import type { NetworkSettings } from './settings.js';
+import type { ServiceSite } from './site/site.js';
+
+/** What dnsmasq should serve. */
+export interface DnsDesired {
+  settings: NetworkSettings;
+  reservations: readonly ReservationRow[];
+  names: readonly NameRow[];
+}
+
+/** What a call changed; the reconciler turns these into events. */
+export interface DnsChange {
+  kind: 'config' | 'reservations' | 'names' | 'started' | 'restarted' | 'reloaded';
+  message: string;
+}
+
+const HOSTS_RESERVATIONS = 'reservations';
+const HOSTS_NAMES = 'names';
+const STOP_WAIT_MS = 5000;
+const MAX_LOG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * dnsmasq on a site. The conf file holds what changes only with the network settings:
+ * rewriting it means a restart. Reservations (dhcp-hostsfile) are re-read on SIGHUP;
+ * names live in a hostsdir that dnsmasq watches with inotify: adding a name restarts nothing.
+ */
+export class DnsService {
+  constructor(private readonly site: ServiceSite) {}
+
+  private get paths() {
+    return this.site.paths;
+  }
+
+  /**
+   * Writes what differs and makes dnsmasq serve it with the least disruption: nothing
+   * (same files), inotify (names), SIGHUP (reservations) or a restart (conf).
+   */
+  async apply(desired: DnsDesired): Promise<DnsChange[]> {
+    const changes: DnsChange[] = [];
+    const { settings } = desired;
+    const reservationHosts = desired.reservations.map((r) => ({ hostname: r.hostname, ip: r.ip }));
+    // Names before the conf: a dnsmasq started below reads them at once.
+    if (
+      this.write(path.join(this.paths.hostsDir, HOSTS_NAMES), renderHostsFile(desired.names, settings.domain))
+    )
+      changes.push({ kind: 'names', message: `DNS names written (${desired.names.length})` });
+    const reservationsChanged =
+      this.write(this.paths.reservationsFile, renderReservations(desired.reservations)) ||
+      this.write(
+        path.join(this.paths.hostsDir, HOSTS_RESERVATIONS),
+        renderHostsFile(reservationHosts, settings.domain),
+      );
+    if (reservationsChanged)
+      changes.push({
+        kind: 'reservations',
+        message: `reservations written (${desired.reservations.length})`,
+      });
+
+    const conf = renderDnsmasqConf(settings, this.paths);
+    const confChanged = this.write(this.paths.conf, conf);
+    if (confChanged) changes.push({ kind: 'config', message: `${this.paths.conf} written` });
+
+    const pid = await this.pid();
+    if (pid === undefined) {
+      await this.start();
+      changes.push({
+        kind: 'started',
+        message: `dnsmasq was not running on ${this.site.description}: started`,
+      });
+    } else if (confChanged) {
+      await this.stop(pid);
+      await this.start();
+      changes.push({
+        kind: 'restarted',
+        message: `dnsmasq restarted on ${this.site.description} (settings changed)`,
+      });
+    } else if (reservationsChanged) {
+      await this.site.run(['kill', '-HUP', String(pid)]);
+      changes.push({ kind: 'reloaded', message: 'dnsmasq re-read the reservations (SIGHUP)' });
+    }
+    return changes;
+  }
+
+  /** The running dnsmasq's pid (as the site sees it), from its pid file, checked against /proc. */
+  async pid(): Promise<number | undefined> {
+    const text = readIfExists(this.site.local(this.paths.pidFile))?.trim();
+    if (!text || !/^\d+$/.test(text)) return undefined;
+    // /proc of the site: for the appliance, its own procfs mount (its pid namespace).
+    try {
+      const cmdline = readFileSync(this.site.local(`/proc/${text}/cmdline`), 'utf8');
+      return cmdline.split('\0')[0]?.endsWith('dnsmasq') ? Number(text) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stop(pid?: number): Promise<void> {
+    const running = pid ?? (await this.pid());
+    if (running === undefined) return;
+    await this.site.run(['kill', '-TERM', String(running)]);
+    const deadline = Date.now() + STOP_WAIT_MS;
+    while (Date.now() < deadline && (await this.pid()) !== undefined) await sleep(50);
+    if ((await this.pid()) !== undefined) await this.site.run(['kill', '-KILL', String(running)]);
+  }
+
+  /** The last `lines` lines of dnsmasq's log, at most 256 KiB read. */
+  logTail(lines: number): string[] {
+    const file = this.site.local(this.paths.logFile);
+    const text = readTail(file, 256 * 1024);
+    return text.split('\n').filter(Boolean).slice(-lines);
+  }
+
+  /** undefined when it cannot be read (no lease yet, or the appliance is restarting). */
+  leaseFileText(): string | undefined {
+    try {
+      return readIfExists(this.site.local(this.paths.leaseFile));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async start(): Promise<void> {
+    const conf = `--conf-file=${this.paths.conf}`;
+    // dnsmasq checks little, but a conf it refuses must fail here, with its message.
+    await runChecked(this.site, ['dnsmasq', '--test', conf]);
+    rotateLog(this.site.local(this.paths.logFile));
+    // It daemonizes and writes its pid file before the parent exits.
+    await runChecked(this.site, ['dnsmasq', conf]);
+  }
+
+  private write(sitePath: string, content: string): boolean {
+    return writeFileIfChanged(this.site.local(sitePath), content);
+  }
+}
+
+/** The last maxBytes of a file, from the first whole line on: a big log is never read whole. */
+function readTail(file: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    readSync(fd, buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** dnsmasq appends to its log forever; one old generation is kept, rotated at start. */
+function rotateLog(file: string): void {
+  try {
+    if (statSync(file).size > MAX_LOG_BYTES) renameSync(file, `${file}.1`);
+  } catch {
+    // No log yet.
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,48 @@
+import type { ModuleFactory } from '../../core/module.js';
+import { AuditRepository } from '../audit/repository.js';
+import { Appliance } from './appliance.js';
+import { BridgeManager } from './bridge.js';
+import { NetworkReconciler } from './reconciler.js';
+import { NetworkRepository } from './repository.js';
+import { networkRoutes } from './routes.js';
+import { NetworkService } from './service.js';
+import { HostSite } from './site/host.js';
+
+/** proximity-lan: the bridge, DHCP/DNS and NAT on the appliance or the node, kept healthy. */
+export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth }) => {
+  const log = logger.child({ module: 'network' });
+  const { network: options } = config;
+  const executor = pve.executor();
+  const repository = new NetworkRepository(store.db);
+  const bridge = new BridgeManager(executor, options);
+  const appliance = new Appliance(pve, options.appliance, options.wanBridge);
+  const host = (settings: { bridge: string }) =>
+    new HostSite(executor, { dir: options.hostDir, bridge: settings.bridge, wanBridge: options.wanBridge });
+  const reconciler = new NetworkReconciler({
+    repository,
+    bridge,
+    appliance,
+    host,
+    logger: log,
+    intervalMs: options.reconcileIntervalMs,
+  });
+  const network = new NetworkService({
+    repository,
+    reconciler,
+    bridge,
+    appliance,
+    wanBridge: options.wanBridge,
+    pct: pve.pct(),
+    logger: log,
+  });
+  return {
+    name: 'network',
+    router: networkRoutes({ network, appliance, audit: new AuditRepository(store.db), auth }),
+    start: () => reconciler.start(),
+    stop: () => reconciler.stop(),
+    status: async () => {
+      const status = await network.status();
+      return { health: status.health, reasons: status.reasons, placement: status.placement };
+    },
+  };
+};

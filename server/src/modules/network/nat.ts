@@ -1,0 +1,61 @@
+import { writeFileIfChanged } from '../../core/fs/atomic.js';
+import { runChecked } from '../pve/executor/executor.js';
+import { NFT_TABLE, renderNatRuleset } from './render/nftables.js';
+import type { NetworkSettings } from './settings.js';
+import type { ServiceSite } from './site/site.js';
+
+export interface NatState {
+  /** Our table exists with its masquerade and isolation rules. */
+  present: boolean;
+  ipForward: boolean;
+}
+
+/** Comments on the rules we must find; a flushed or half-deleted table lacks them. */
+const REQUIRED_COMMENTS = [
+  'proximity: containers reach the internet',
+  'proximity: no inbound path to the LAN except the reverse proxy',
+];
+
+/**
+ * NAT and isolation with nftables on a site, plus IPv4 forwarding there. Applying is one
+ * `nft -f` transaction that replaces only our table.
+ */
+export class NatService {
+  constructor(private readonly site: ServiceSite) {}
+
+  async state(): Promise<NatState> {
+    const [table, forward] = await Promise.all([
+      this.site.run(['nft', '-j', 'list', 'table', 'inet', NFT_TABLE]),
+      // Read on the site, not through its filesystem: /proc/sys/net is per network namespace
+      // of the reader.
+      this.site.run(['cat', '/proc/sys/net/ipv4/ip_forward']),
+    ]);
+    return {
+      present: table.code === 0 && REQUIRED_COMMENTS.every((comment) => table.stdout.includes(comment)),
+      ipForward: forward.code === 0 && forward.stdout.trim() === '1',
+    };
+  }
+
+  /** Makes NAT what the settings say; returns what had to be repaired. */
+  async apply(settings: NetworkSettings, options: { force?: boolean } = {}): Promise<string[]> {
+    const repaired: string[] = [];
+    const ruleset = renderNatRuleset(settings, this.site);
+    const changed = writeFileIfChanged(this.site.local(this.site.paths.nftFile), ruleset);
+    const before = await this.state();
+    if (changed || !before.present || options.force) {
+      await runChecked(this.site, ['nft', '-f', this.site.paths.nftFile]);
+      repaired.push(changed ? 'NAT rules updated' : 'NAT rules were missing: restored');
+    }
+    if (!before.ipForward) {
+      await runChecked(this.site, ['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+      repaired.push('IPv4 forwarding was off: enabled');
+    }
+    return repaired;
+  }
+
+  /** Removes our table (placement switched away from this site). */
+  async remove(): Promise<boolean> {
+    const result = await this.site.run(['nft', 'delete', 'table', 'inet', NFT_TABLE]);
+    return result.code === 0;
+  }
+}

@@ -1,0 +1,171 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { parseInput } from '../../core/http/validate.js';
+import type { AuditRepository } from '../audit/repository.js';
+import { callerOf, requirePrivilege } from '../auth/middleware.js';
+import type { AuthService } from '../auth/service.js';
+import { hostnameSchema, ipv4Schema, macSchema } from './addresses.js';
+import type { Appliance } from './appliance.js';
+import { DnsService } from './dns.js';
+import { networkSettingsSchema, settingsToInput } from './settings.js';
+import type { NetworkService } from './service.js';
+
+const reservationInput = z.strictObject({
+  mac: macSchema,
+  hostname: hostnameSchema,
+  ip: ipv4Schema.optional(),
+});
+const nameInput = z.strictObject({ hostname: hostnameSchema, ip: ipv4Schema });
+const namesInput = z.strictObject({ names: z.array(nameInput).min(1).max(5000) });
+const macParam = z.strictObject({ mac: macSchema });
+const hostnameParam = z.strictObject({ hostname: hostnameSchema });
+const logsQuery = z.strictObject({ lines: z.coerce.number().int().min(1).max(2000).default(200) });
+const eventsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
+const testNatInput = z.strictObject({
+  /** What to reach: an IPv4 address or a DNS name; the rig's WAN server in tests. */
+  target: z.union([
+    ipv4Schema,
+    z
+      .string()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
+        'must be an IPv4 address or a DNS name',
+      ),
+  ]),
+  port: z.int().min(1).max(65535).default(80),
+  /** A container on proximity-lan to test from; default: the appliance itself. */
+  vmid: z.int().min(100).max(999_999_999).optional(),
+  timeoutSeconds: z.int().min(1).max(30).default(5),
+});
+
+/**
+ * The network's API: the seeds' status and infrastructure paths under /system, settings,
+ * reservations, names and leases under /network. Reading needs Sys.Audit on /, changing
+ * Sys.Modify on /, as PVE guards its own node network settings.
+ */
+export function networkRoutes(deps: {
+  network: NetworkService;
+  appliance: Appliance;
+  audit: AuditRepository;
+  auth: AuthService;
+}): Router {
+  const { network, appliance, audit, auth } = deps;
+  const router = Router();
+  const canRead = requirePrivilege(auth, 'Sys.Audit', '/');
+  const canModify = requirePrivilege(auth, 'Sys.Modify', '/');
+  const record = (req: Request, action: string, target: string | null, details?: Record<string, unknown>) =>
+    audit.append({ actor: callerOf(req).id, action, target, result: 'ok', details: details ?? null });
+
+  router.get('/system/network/status', canRead, async (_req, res) => {
+    res.json({ data: await network.status() });
+  });
+  router.post('/system/network/initialize', canModify, async (req, res) => {
+    const status = await network.initialize();
+    record(req, 'network.initialize', null, { health: status.health });
+    res.json({ data: status });
+  });
+  router.post('/system/network/rebuild-bridge', canModify, async (req, res) => {
+    const status = await network.rebuildBridge();
+    record(req, 'network.rebuild-bridge', network.settings.bridge);
+    res.json({ data: status });
+  });
+
+  router.get('/system/infrastructure/status', canRead, async (_req, res) => {
+    const status = await network.status();
+    const wanAddress =
+      status.appliance?.state === 'running' ? await appliance.wanAddress().catch(() => undefined) : undefined;
+    res.json({
+      data: {
+        placement: status.placement,
+        health: status.health,
+        reasons: status.reasons,
+        appliance: status.appliance ? { ...status.appliance, wanAddress: wanAddress ?? null } : null,
+        services: { dhcp: status.dhcp, nat: status.nat, bridge: status.bridge },
+        fallback: status.fallback,
+        lastPass: status.lastPass,
+        events: network.events(20),
+      },
+    });
+  });
+  router.post('/system/infrastructure/retry', canModify, async (req, res) => {
+    const status = await network.retry();
+    record(req, 'network.retry', null, { health: status.health });
+    res.json({ data: status });
+  });
+  router.post('/system/infrastructure/appliance/restart', canModify, async (req, res) => {
+    await appliance.restart();
+    record(req, 'appliance.restart', `ct/${appliance.vmid}`);
+    await network.retry();
+    res.json({ data: await network.status() });
+  });
+  router.get('/system/infrastructure/appliance/logs', canRead, async (req, res) => {
+    const { lines } = parseInput(logsQuery, req.query, 'query');
+    const site = await network.requireSite();
+    res.json({ data: { site: site.description, lines: new DnsService(site).logTail(lines) } });
+  });
+  router.get('/system/infrastructure/events', canRead, (req, res) => {
+    const { limit } = parseInput(eventsQuery, req.query, 'query');
+    res.json({ data: network.events(limit) });
+  });
+  router.post('/system/infrastructure/test-nat', canModify, async (req, res) => {
+    const input = parseInput(testNatInput, req.body, 'body');
+    res.json({ data: await network.testNat(input) });
+  });
+
+  router.get('/network/settings', canRead, (_req, res) => {
+    res.json({ data: settingsToInput(network.settings) });
+  });
+  router.put('/network/settings', canModify, async (req, res) => {
+    const settings = parseInput(networkSettingsSchema, req.body, 'settings');
+    await network.updateSettings(settings);
+    record(req, 'network.settings', null, settingsToInput(settings));
+    res.json({ data: settingsToInput(settings) });
+  });
+
+  router.get('/network/leases', canRead, (_req, res) => {
+    res.json({ data: network.leases() });
+  });
+
+  router.get('/network/reservations', canRead, (_req, res) => {
+    res.json({ data: network.reservations() });
+  });
+  router.post('/network/reservations', canModify, async (req, res) => {
+    const input = parseInput(reservationInput, req.body, 'reservation');
+    const reservation = await network.addReservation(input);
+    record(req, 'network.reservation.add', reservation.hostname, {
+      mac: reservation.mac,
+      ip: reservation.ip,
+    });
+    res.status(201).json({ data: reservation });
+  });
+  router.delete('/network/reservations/:mac', canModify, async (req, res) => {
+    const { mac } = parseInput(macParam, req.params, 'path');
+    const applied = await network.deleteReservation(mac);
+    record(req, 'network.reservation.delete', mac);
+    res.json({ data: applied });
+  });
+
+  router.get('/network/names', canRead, (_req, res) => {
+    res.json({ data: network.names() });
+  });
+  router.post('/network/names', canModify, async (req, res) => {
+    const { names } = parseInput(namesInput, req.body, 'names');
+    const applied = await network.putNames(names);
+    record(req, 'network.names.put', null, { count: names.length });
+    res.json({ data: applied });
+  });
+  router.put('/network/names/:hostname', canModify, async (req, res) => {
+    const { hostname } = parseInput(hostnameParam, req.params, 'path');
+    const { ip } = parseInput(z.strictObject({ ip: ipv4Schema }), req.body, 'body');
+    const applied = await network.putNames([{ hostname, ip }]);
+    record(req, 'network.names.put', hostname, { ip });
+    res.json({ data: applied });
+  });
+  router.delete('/network/names/:hostname', canModify, async (req, res) => {
+    const { hostname } = parseInput(hostnameParam, req.params, 'path');
+    const applied = await network.deleteName(hostname);
+    record(req, 'network.names.delete', hostname);
+    res.json({ data: applied });
+  });
+  return router;
+}
