@@ -7,12 +7,15 @@ import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RIG_NODE_NAME, type rigPaths } from './contracts.js';
 import { inNodeNetns } from './netns.js';
+import { RIG_ROOT_PASSWORD, RIG_ROOT_USER } from './pve-sim/config.js';
+import { simulatorFiles } from './simulator-process.js';
 
 const pctSource = path.join(import.meta.dirname, 'bin', 'pct.mjs');
 
 export function installNodeBin(paths: ReturnType<typeof rigPaths>): void {
   mkdirSync(paths.binDir, { recursive: true });
   const pctScript = path.join(paths.binDir, 'pct.mjs');
+  const simulator = simulatorFiles({ paths });
   copyFileSync(pctSource, pctScript);
   writeExecutable(path.join(paths.binDir, 'pct'), [
     '#!/bin/sh',
@@ -20,7 +23,12 @@ export function installNodeBin(paths: ReturnType<typeof rigPaths>): void {
     `PCT_LXC_PATH=${shellQuote(paths.lxcPath)}`,
     `PCT_PVE_DIR=${shellQuote(paths.pveDir)}`,
     `PCT_NODE_NAME=${shellQuote(RIG_NODE_NAME)}`,
-    'export PCT_LXC_PATH PCT_PVE_DIR PCT_NODE_NAME',
+    // The lifecycle commands go through the simulator, as root (real pct runs as root).
+    `PCT_API_URL=${shellQuote(`${simulator.url}/api2/json`)}`,
+    `PCT_API_CA=${shellQuote(simulator.certificate)}`,
+    `PCT_API_USER=${shellQuote(RIG_ROOT_USER)}`,
+    `PCT_API_PASSWORD=${shellQuote(RIG_ROOT_PASSWORD)}`,
+    'export PCT_LXC_PATH PCT_PVE_DIR PCT_NODE_NAME PCT_API_URL PCT_API_CA PCT_API_USER PCT_API_PASSWORD',
     `exec ${shellQuote(process.execPath)} ${shellQuote(pctScript)} "$@"`,
   ]);
   // `ip netns exec <node> bash` works for most things, but hides the cgroup hierarchies

@@ -1,12 +1,15 @@
 /**
  * The pct stand-in, called as the backend calls it: `pct ...` inside the node namespace,
- * found on PATH.
+ * found on PATH. The lifecycle commands go through the rig's PVE API simulator, which this
+ * file starts in the node.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../support/temp.js';
+import { RIG_TEMPLATE } from './pve-sim/config.js';
+import { startSimulator } from './simulator-process.js';
 import { containerSpec, rigForTests } from './test-support.js';
 
 const rig = rigForTests('rigt-pct');
@@ -116,5 +119,136 @@ describe('pct stand-in', () => {
       'without a simulator config: from LXC',
     );
     assert.equal((await pct('config', '999')).code, 2);
+  });
+});
+
+describe('pct lifecycle commands, through the PVE API simulator', () => {
+  const template = `local:vztmpl/${RIG_TEMPLATE}`;
+  const createArgs = (vmid: number, ...extra: string[]) => [
+    'create',
+    String(vmid),
+    template,
+    '--hostname',
+    `life${vmid}`,
+    '--rootfs',
+    'local-lvm:1',
+    '--memory',
+    '128',
+    '--net0',
+    'name=eth0,bridge=vmbr0,ip=dhcp',
+    ...extra,
+  ];
+  const status = async (vmid: number) => (await pct('status', String(vmid))).stdout;
+  let simulatorPid: number | undefined;
+
+  before(async () => {
+    simulatorPid = await startSimulator(rig());
+  });
+  after(async () => {
+    for (const vmid of [410, 411]) await rig().runtime.destroy(vmid);
+  });
+
+  it('create prints the task log like real pct, starts with --start and refuses a taken vmid', async () => {
+    const create = await pct(...createArgs(410, '--description', 'made by pct', '--start', '1'));
+    assert.equal(create.code, 0, create.stderr);
+    assert.deepEqual(create.stdout.split('\n'), [
+      '  Logical volume "vm-410-disk-0" created.',
+      `extracting archive '/var/lib/vz/template/cache/${RIG_TEMPLATE}'`,
+      'Detected container architecture: amd64',
+      '',
+    ]);
+    assert.equal(create.stderr, '');
+    assert.equal(await status(410), 'status: running\n');
+    const config = (await pct('config', '410')).stdout;
+    assert.match(config, /^hostname: life410$/m);
+    assert.match(config, /^description: made by pct$/m);
+    assert.match(config, /^rootfs: local-lvm:vm-410-disk-0,size=1G$/m);
+
+    const again = await pct(...createArgs(410));
+    assert.equal(again.code, 255);
+    assert.equal(again.stderr, "CT 410 already exists on node 'pve1'\n");
+  });
+
+  it('stop, start, reboot and shutdown wait for their task; PVE’s refusals fail with its message', async () => {
+    const stop = await pct('stop', '410');
+    assert.deepEqual(stop, { code: 0, stdout: '', stderr: '' });
+    assert.equal(await status(410), 'status: stopped\n');
+    assert.deepEqual(await pct('stop', '410'), { code: 255, stdout: '', stderr: 'CT 410 not running\n' });
+
+    assert.equal((await pct('start', '410')).code, 0);
+    assert.equal(await status(410), 'status: running\n');
+    assert.deepEqual(await pct('start', '410'), {
+      code: 255,
+      stdout: '',
+      stderr: 'CT 410 already running\n',
+    });
+
+    const before = await rig().runtime.initPid(410);
+    assert.equal((await pct('reboot', '410')).code, 0);
+    assert.equal(await status(410), 'status: running\n');
+    assert.notEqual(await rig().runtime.initPid(410), before, 'a new init after the reboot');
+
+    const shutdown = await pct('shutdown', '410', '--timeout', '20');
+    assert.equal(shutdown.code, 0, shutdown.stderr);
+    assert.equal(await status(410), 'status: stopped\n');
+  });
+
+  it('set changes and deletes config keys; a bad key is PVE’s parameter error', async () => {
+    const set = await pct('set', '410', '--memory', '256', '--cores', '1', '--delete', 'description');
+    assert.deepEqual(set, { code: 0, stdout: '', stderr: '' });
+    const config = (await pct('config', '410')).stdout;
+    assert.match(config, /^memory: 256$/m);
+    assert.match(config, /^cores: 1$/m);
+    assert.doesNotMatch(config, /^description:/m);
+
+    const bad = await pct('set', '410', '--no-such-key', 'x');
+    assert.equal(bad.code, 255);
+    assert.equal(
+      bad.stderr,
+      '400 Parameter verification failed.\n' +
+        'no-such-key: property is not defined in schema and the schema does not allow additional properties\n',
+    );
+  });
+
+  it('a task that fails prints its log and PVE’s error, and exits non-zero', async () => {
+    const missing = await pct(
+      'create',
+      '411',
+      'local:vztmpl/no-such-template.tar.zst',
+      '--rootfs',
+      'local-lvm:1',
+    );
+    assert.equal(missing.code, 255);
+    assert.equal(missing.stdout, '  Logical volume "vm-411-disk-0" created.\n');
+    assert.equal(
+      missing.stderr,
+      "unable to create CT 411 - can't find file 'local:vztmpl/no-such-template.tar.zst'\n",
+    );
+    assert.match((await pct('status', '411')).stderr, /411\.conf' does not exist/);
+  });
+
+  it('destroy removes the container (--force stops it first)', async () => {
+    assert.equal((await pct('start', '410')).code, 0);
+    const refused = await pct('destroy', '410');
+    assert.equal(refused.code, 255);
+    assert.equal(refused.stderr, 'unable to destroy CT 410 - container is running\n');
+
+    const destroy = await pct('destroy', '410', '--force', '--purge', '1');
+    assert.equal(destroy.code, 0, destroy.stderr);
+    assert.match(destroy.stdout, /^WARN: forced to stop CT 410 before destroying!$/m);
+    assert.match(destroy.stdout, /^purging CT 410 from related configurations\.\.$/m);
+    assert.equal(destroy.stderr, 'Task finished with 1 warning(s)!\n');
+    assert.equal(existsSync(path.join(rig().paths.lxcPath, '410')), false);
+    assert.match((await pct('status', '410')).stderr, /410\.conf' does not exist/);
+  });
+
+  it('says so clearly when the simulator is not running', async () => {
+    await rig().stopProcess(simulatorPid!);
+    const start = await pct('start', '410');
+    assert.equal(start.code, 2);
+    assert.match(
+      start.stderr,
+      /^cannot reach the rig's PVE API simulator at https:\/\/127\.0\.0\.1:8006\/api2\/json \(.*ECONNREFUSED.*\): is it running\?/,
+    );
   });
 });

@@ -11,17 +11,34 @@
  *   pct list                                   VMID Status Lock Name
  *   pct config <vmid>                          "key: value" lines
  *
+ * and the lifecycle commands, which go through the rig's PVE API simulator as root@pam
+ * (real pct calls the same API code in-process, as root), wait for the task, print its log
+ * and exit 0, or print PVE's error on stderr and exit 255 (a Perl `die` in PVE's CLI):
+ *
+ *   pct create <vmid> <ostemplate> [--<create parameter> <value>]...   (--start 1: then starts it)
+ *   pct start|stop|shutdown|reboot <vmid> [--<parameter> <value>]...
+ *   pct destroy <vmid> [--purge 1] [--force 1]
+ *   pct set <vmid> [--<config key> <value>]... [--delete <key>,...]
+ *
  * Commands run as argv (lxc-attach -- argv): nothing here goes through a shell with our
- * values spliced in. Must run inside the node namespace: LXC's command sockets live there.
+ * values spliced in. Must run inside the node namespace: LXC's command sockets live there,
+ * and so does the simulator's 127.0.0.1:8006.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { URLSearchParams } from 'node:url';
 
 const lxcPath = requiredEnv('PCT_LXC_PATH');
 const pveDir = requiredEnv('PCT_PVE_DIR');
 const nodeName = process.env.PCT_NODE_NAME || 'pve1';
 
+/** The stand-in's own errors (usage, environment): exit 2. */
 class PctError extends Error {}
+
+/** An error PVE raised (the API's answer or the task's exit status): exit 255, as PVE's CLI dies. */
+class PveError extends Error {}
 
 function print(line) {
   process.stdout.write(`${line}\n`);
@@ -38,6 +55,7 @@ function requiredEnv(name) {
 
 function main(argv) {
   const [command, ...args] = argv;
+  if (Object.hasOwn(LIFECYCLE, command ?? '')) return lifecycle(command, args);
   switch (command) {
     case 'exec':
       return pctExec(args);
@@ -53,7 +71,7 @@ function main(argv) {
       return pctConfig(args);
     default:
       throw new PctError(
-        `unknown command 'pct ${command ?? ''}' (this stand-in knows exec, push, pull, status, list, config)`,
+        `unknown command 'pct ${command ?? ''}' (this stand-in knows exec, push, pull, status, list, config, ${Object.keys(LIFECYCLE).join(', ')})`,
       );
   }
 }
@@ -159,6 +177,175 @@ function encodeText(text) {
         : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
     )
     .join('');
+}
+
+// --- lifecycle: through the PVE API simulator -----------------------------------------------
+
+/**
+ * The API call behind each lifecycle command: its positional arguments and where they go.
+ * Options (`--key value`) become the call's parameters as they are, like PVE's CLI maps them.
+ */
+const LIFECYCLE = {
+  create: { usage: '<vmid> <ostemplate>', method: 'POST', path: () => `/nodes/${nodeName}/lxc` },
+  start: { usage: '<vmid>', method: 'POST', path: (vmid) => `/nodes/${nodeName}/lxc/${vmid}/status/start` },
+  stop: { usage: '<vmid>', method: 'POST', path: (vmid) => `/nodes/${nodeName}/lxc/${vmid}/status/stop` },
+  shutdown: {
+    usage: '<vmid>',
+    method: 'POST',
+    path: (vmid) => `/nodes/${nodeName}/lxc/${vmid}/status/shutdown`,
+  },
+  reboot: { usage: '<vmid>', method: 'POST', path: (vmid) => `/nodes/${nodeName}/lxc/${vmid}/status/reboot` },
+  destroy: { usage: '<vmid>', method: 'DELETE', path: (vmid) => `/nodes/${nodeName}/lxc/${vmid}` },
+  set: { usage: '<vmid>', method: 'PUT', path: (vmid) => `/nodes/${nodeName}/lxc/${vmid}/config` },
+};
+
+async function lifecycle(command, args) {
+  const { usage, method, path } = LIFECYCLE[command];
+  const { positional, options } = parseApiOptions(args);
+  const wanted = usage.split(' ').length;
+  if (positional.length !== wanted) throw new PctError(`usage: pct ${command} ${usage} [OPTIONS]`);
+  const vmid = parseVmid(positional[0]);
+  const params = { ...options };
+  if (command === 'create') {
+    Object.assign(params, { vmid: String(vmid), ostemplate: positional[1] });
+    // Real pct starts the container inside the create task and, on the command line, waits
+    // for that too; the API answers before. So: create, wait, then start and wait.
+    delete params.start;
+  }
+  const api = await PveApi.login();
+  await api.run(method, path(vmid), params);
+  if (command === 'create' && isTrue(options.start)) {
+    await api.run('POST', LIFECYCLE.start.path(vmid), {});
+  }
+  return 0;
+}
+
+/** PVE's CLI (Getopt): `--key value` or `-key value`; a boolean may stand alone (`--force`). */
+function parseApiOptions(args) {
+  const positional = [];
+  const options = {};
+  for (let i = 0; i < args.length; i++) {
+    const match = /^--?([a-z][\w-]*)$/i.exec(args[i]);
+    if (!match) {
+      positional.push(args[i]);
+      continue;
+    }
+    const next = args[i + 1];
+    options[match[1]] = next === undefined || /^--?[a-z]/i.test(next) ? '1' : args[++i];
+  }
+  return { positional, options };
+}
+
+function isTrue(value) {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value);
+}
+
+/** The simulator's /api2/json as root@pam with a ticket, like the PVE web UI logs in. */
+class PveApi {
+  static async login() {
+    const url = requiredEnv('PCT_API_URL');
+    const caFile = requiredEnv('PCT_API_CA');
+    let ca;
+    try {
+      ca = readFileSync(caFile);
+    } catch {
+      throw new PctError(
+        `the rig's PVE API simulator has no certificate yet (${caFile}): start it first (test/rig/simulator-process.ts startSimulator)`,
+      );
+    }
+    const api = new PveApi(url, ca);
+    const ticket = await api.call('POST', '/access/ticket', {
+      username: requiredEnv('PCT_API_USER'),
+      password: requiredEnv('PCT_API_PASSWORD'),
+    });
+    api.session = { ticket: ticket.ticket, csrf: ticket.CSRFPreventionToken };
+    return api;
+  }
+
+  constructor(url, ca) {
+    this.url = url;
+    this.ca = ca;
+    this.session = undefined;
+  }
+
+  /** Calls the API; a task (UPID) is waited for, its log printed and its failure thrown. */
+  async run(method, path, params) {
+    const data = await this.call(method, path, params);
+    if (typeof data === 'string' && data.startsWith('UPID:')) await this.waitForTask(data);
+  }
+
+  async waitForTask(upid) {
+    const taskPath = `/nodes/${nodeName}/tasks/${encodeURIComponent(upid)}`;
+    let status;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      status = await this.call('GET', `${taskPath}/status`);
+      if (status.status === 'stopped') break;
+      await sleep(delay);
+    }
+    const log = await this.call('GET', `${taskPath}/log`, { limit: '0' });
+    // As PVE's CLI runs a task in the foreground: its output on stdout, the final
+    // "TASK ..." line left out, an error or the warning count on stderr.
+    const lines = log.map((line) => line.t);
+    if (/^TASK (OK|ERROR: |WARNINGS: )/.test(lines.at(-1) ?? '')) lines.pop();
+    for (const line of lines) print(line);
+    const exitstatus = status.exitstatus ?? 'unknown';
+    const warnings = /^WARNINGS: (\d+)$/.exec(exitstatus);
+    if (warnings) console.error(`Task finished with ${warnings[1]} warning(s)!`);
+    else if (exitstatus !== 'OK') throw new PveError(exitstatus);
+  }
+
+  /** One request; resolves with `data`, rejects with PVE's message (and parameter errors). */
+  call(method, path, params = {}) {
+    const url = new URL(`${this.url}${path}`);
+    const encoded = new URLSearchParams(params).toString();
+    const withBody = method === 'POST' || method === 'PUT';
+    if (!withBody) url.search = encoded;
+    const headers = {};
+    if (withBody) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      headers['Content-Length'] = Buffer.byteLength(encoded);
+    }
+    if (this.session) {
+      headers.Cookie = `PVEAuthCookie=${encodeURIComponent(this.session.ticket)}`;
+      if (method !== 'GET') headers.CSRFPreventionToken = this.session.csrf;
+    }
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers, ca: this.ca, timeout: 60_000 }, (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          let body;
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            body = undefined;
+          }
+          if (res.statusCode === 200) resolve(body?.data ?? null);
+          else
+            reject(
+              new PveError(pveErrorText(res.statusCode, body?.message ?? res.statusMessage, body?.errors)),
+            );
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 60 s')));
+      req.on('error', (error) =>
+        reject(
+          new PctError(
+            `cannot reach the rig's PVE API simulator at ${this.url} (${error.message}): is it running? (test/rig/simulator-process.ts startSimulator)`,
+          ),
+        ),
+      );
+      req.end(withBody ? encoded : undefined);
+    });
+  }
+}
+
+/** PVE::Exception as its CLI prints it: "400 Parameter verification failed." and one line per parameter. */
+function pveErrorText(status, message, errors) {
+  const text = String(message ?? '').replace(/\n+$/, '');
+  if (!errors || Object.keys(errors).length === 0) return text;
+  const details = Object.entries(errors).map(([key, error]) => `${key}: ${error}`);
+  return [`${status} ${text}`, ...details].join('\n');
 }
 
 // --- containers ---------------------------------------------------------------------------
@@ -267,9 +454,9 @@ function parsePerms(text) {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof PctError)) throw error;
+  if (!(error instanceof PctError || error instanceof PveError)) throw error;
   console.error(error.message);
-  process.exitCode = 2;
+  process.exitCode = error instanceof PveError ? 255 : 2;
 }

@@ -55,13 +55,17 @@ export interface SimulatorConfig {
 export const RIG_TOKEN_ID = 'root@pam!proximity';
 export const RIG_TOKEN_SECRET = '5f0c7d8e-3a41-4b6f-9c2d-7e1a2b3c4d5e';
 
+/** root@pam, who may do everything; the rig's `pct` logs in as root to do what real pct does as root. */
+export const RIG_ROOT_USER = 'root@pam';
+export const RIG_ROOT_PASSWORD = 'rigpassword';
+
 /** The one container template the rig can create (a busybox rootfs built by LXC's template). */
 export const RIG_TEMPLATE = 'busybox-rig_1.36_amd64.tar.zst';
 
 export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   nodeName: RIG_NODE_NAME,
   users: [
-    { userid: 'root@pam', password: 'rigpassword' },
+    { userid: RIG_ROOT_USER, password: RIG_ROOT_PASSWORD },
     { userid: 'alice@pve', password: 'alicepassword' },
     { userid: 'bob@pve', password: 'bobpassword' },
     // Logs in but holds no privilege anywhere: the "valid ticket, no privilege" case.
