@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/logger.js';
-import type { Appliance} from './appliance.js';
+import type { Appliance } from './appliance.js';
 import { ApplianceError } from './appliance.js';
 import type { BridgeManager } from './bridge.js';
 import { DnsService } from './dns.js';
