@@ -55,12 +55,26 @@ export interface NetSpec {
   mtu?: number | undefined;
 }
 
+/**
+ * What a container's rootfs is made from (PVE's `ostemplate`; the simulator maps its
+ * template files to these). Both are LXC's busybox template; `appliance` stands for a
+ * Debian template with dnsmasq, nftables and Caddy installed: the host's programs
+ * (APPLIANCE_PROGRAMS) are bind-mounted read-only at the same paths, and the accounts
+ * Debian and those packages bring (nobody, nogroup, dip, dnsmasq, caddy) exist.
+ */
+export type ContainerTemplate = 'busybox' | 'appliance';
+
+/** The appliance template's programs: host files, bind-mounted read-only (their libraries come with the busybox template's /lib and /usr/lib). */
+export const APPLIANCE_PROGRAMS = ['/usr/sbin/dnsmasq', '/usr/sbin/nft', '/usr/bin/caddy'] as const;
+
 export interface ContainerSpec {
   vmid: number;
   hostname: string;
   nets: NetSpec[];
   memoryMb: number;
   cores: number;
+  /** Used by create only; default 'busybox'. */
+  template?: ContainerTemplate | undefined;
 }
 
 export type ContainerState = 'running' | 'stopped';

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { cgroupFigures, limitConfigLines } from './cgroup.js';
 import { run, runChecked, type RunOptions } from './command.js';
-import { DHCP_START, writeContainerFiles } from './container-files.js';
+import { DHCP_START, templateConfigLines, writeContainerFiles } from './container-files.js';
 import type {
   ContainerRuntime,
   ContainerSpec,
@@ -69,15 +69,17 @@ export class LxcRuntime implements ContainerRuntime {
     } finally {
       rmSync(baseConfig, { force: true });
     }
-    writeContainerFiles(path.join(dir, 'rootfs'), spec.hostname);
-    const template = readFileSync(path.join(dir, 'config'), 'utf8');
+    const template = spec.template ?? 'busybox';
+    writeContainerFiles(path.join(dir, 'rootfs'), spec.hostname, template);
+    const generated = readFileSync(path.join(dir, 'config'), 'utf8');
     const config = [
-      ...template.split('\n').filter((line) => !/^lxc\.uts\.name\s*=/.test(line)),
+      ...generated.split('\n').filter((line) => !/^lxc\.uts\.name\s*=/.test(line)),
       '# Proximity rig',
       `lxc.uts.name = ${spec.hostname}`,
       `lxc.log.file = ${path.join(dir, 'lxc.log')}`,
       'lxc.log.level = WARN',
       ...limitConfigLines(spec.memoryMb, spec.cores),
+      ...templateConfigLines(template),
       '',
     ];
     writeFileSync(path.join(dir, 'config'), config.join('\n'));

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { RIG_NODE_NAME } from '../contracts.js';
+import { RIG_NODE_NAME, type ContainerTemplate } from '../contracts.js';
 
 export interface SimUser {
   userid: string; // user@realm (realms: pam, pve)
@@ -59,8 +59,19 @@ export const RIG_TOKEN_SECRET = '5f0c7d8e-3a41-4b6f-9c2d-7e1a2b3c4d5e';
 export const RIG_ROOT_USER = 'root@pam';
 export const RIG_ROOT_PASSWORD = 'rigpassword';
 
-/** The one container template the rig can create (a busybox rootfs built by LXC's template). */
+/** The plain container template: a busybox rootfs built by LXC's template. */
 export const RIG_TEMPLATE = 'busybox-rig_1.36_amd64.tar.zst';
+/**
+ * The network appliance's template: stands for a Debian template with dnsmasq, nftables and
+ * Caddy installed (a busybox rootfs with the host's programs bind-mounted; contracts.ts).
+ */
+export const RIG_APPLIANCE_TEMPLATE = 'proximity-appliance-rig_1.0_amd64.tar.zst';
+
+/** What the runtime builds a container from, by template file name (others: busybox). */
+export const RIG_TEMPLATES: Record<string, ContainerTemplate> = {
+  [RIG_TEMPLATE]: 'busybox',
+  [RIG_APPLIANCE_TEMPLATE]: 'appliance',
+};
 
 export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   nodeName: RIG_NODE_NAME,
@@ -90,7 +101,7 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   ticketLifetimeSeconds: 2 * 3600,
   unauthorizedDelayMs: 3000,
   rrdSampleIntervalMs: 5000,
-  downloadedTemplates: [RIG_TEMPLATE],
+  downloadedTemplates: [RIG_TEMPLATE, RIG_APPLIANCE_TEMPLATE],
   version: { version: '9.0.10', release: '9.0', repoid: 'deb1ca707ec72a89' },
 };
 

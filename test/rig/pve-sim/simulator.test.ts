@@ -23,7 +23,13 @@ import type {
   NodeNetwork,
 } from '../contracts.js';
 import { tempDir } from '../../support/temp.js';
-import { RIG_TEMPLATE, RIG_TOKEN_ID, RIG_TOKEN_SECRET, simulatorConfig } from './config.js';
+import {
+  RIG_APPLIANCE_TEMPLATE,
+  RIG_TEMPLATE,
+  RIG_TOKEN_ID,
+  RIG_TOKEN_SECRET,
+  simulatorConfig,
+} from './config.js';
 import { createSimulator, type PveSimulator } from './simulator.js';
 
 /** An in-memory ContainerRuntime for the HTTP-layer tests only. */
@@ -717,6 +723,22 @@ describe('tasks and containers', () => {
     assert.equal((await call('GET', '/nodes/pve1/lxc/140/config', { auth: { token: TOKEN } })).status, 500);
   });
 
+  test('the appliance template makes an appliance container, detected as Debian', async () => {
+    const auth = { token: TOKEN };
+    const ostemplate = `local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`;
+    const answer = await call('POST', '/nodes/pve1/lxc', { auth, params: createParams(142, { ostemplate }) });
+    assert.equal((await waitForTask(answer.body.data)).status.exitstatus, 'OK');
+    assert.equal(runtime.containers.get(142)?.spec.template, 'appliance');
+    const config = await call('GET', '/nodes/pve1/lxc/142/config', { auth });
+    assert.equal(config.body.data.ostype, 'debian');
+    await waitForTask((await call('DELETE', '/nodes/pve1/lxc/142', { auth })).body.data);
+
+    await waitForTask((await call('POST', '/nodes/pve1/lxc', { auth, params: createParams(143) })).body.data);
+    assert.equal(runtime.containers.get(143)?.spec.template, 'busybox');
+    assert.equal((await call('GET', '/nodes/pve1/lxc/143/config', { auth })).body.data.ostype, 'unmanaged');
+    await waitForTask((await call('DELETE', '/nodes/pve1/lxc/143', { auth })).body.data);
+  });
+
   test("the default storage 'local' holds no container disks, as on a fresh PVE", async () => {
     const params = createParams(141);
     delete (params as Partial<typeof params>).rootfs;
@@ -766,10 +788,16 @@ describe('tasks and containers', () => {
     });
     assert.deepEqual(
       content.body.data.map((volume: { volid: string; format: string }) => [volume.volid, volume.format]),
-      [[`local:vztmpl/${RIG_TEMPLATE}`, 'tzst']],
+      [
+        [`local:vztmpl/${RIG_TEMPLATE}`, 'tzst'],
+        [`local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`, 'tzst'],
+      ],
     );
     const aplinfo = await call('GET', '/nodes/pve1/aplinfo', { auth });
-    assert.equal(aplinfo.body.data[0].template, RIG_TEMPLATE);
+    assert.deepEqual(
+      aplinfo.body.data.map((appliance: { template: string }) => appliance.template),
+      [RIG_TEMPLATE, RIG_APPLIANCE_TEMPLATE],
+    );
     const download = await call('POST', '/nodes/pve1/aplinfo', {
       auth,
       params: { storage: 'local', template: 'nope.tar.zst' },

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, renameSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { die, paramError } from './errors.js';
-import { RIG_TEMPLATE } from './config.js';
+import { RIG_APPLIANCE_TEMPLATE, RIG_TEMPLATE } from './config.js';
 
 export interface StorageDefinition {
   storage: string;
@@ -54,13 +54,28 @@ export const APPLIANCES = [
     section: 'system',
     type: 'lxc',
     headline: 'BusyBox (Proximity test rig)',
-    description:
-      "A minimal BusyBox system built by LXC's busybox template. The only template the rig's containers are made from.",
+    description: "A minimal BusyBox system built by LXC's busybox template.",
     maintainer: 'Proximity test rig <rig@localhost>',
     architecture: 'amd64',
     infopage: 'https://busybox.net/',
     location: `system/${RIG_TEMPLATE}`,
     source: 'https://busybox.net/',
+  },
+  {
+    template: RIG_APPLIANCE_TEMPLATE,
+    package: 'proximity-appliance-rig',
+    version: '1.0',
+    os: 'debian-13',
+    section: 'system',
+    type: 'lxc',
+    headline: 'Network appliance: dnsmasq, nftables, Caddy (Proximity test rig)',
+    description:
+      "Stands for a Debian template with dnsmasq, nftables and Caddy installed: BusyBox with the node's own programs mounted read-only.",
+    maintainer: 'Proximity test rig <rig@localhost>',
+    architecture: 'amd64',
+    infopage: 'https://thekelleys.org.uk/dnsmasq/doc.html',
+    location: `system/${RIG_APPLIANCE_TEMPLATE}`,
+    source: 'https://caddyserver.com/',
   },
 ];
 
@@ -68,6 +83,12 @@ export const APPLIANCES = [
 export function parseVolumeId(volid: string): { storage: string; volname: string } | undefined {
   const match = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$/is.exec(volid);
   return match ? { storage: match[1]!, volname: match[2]! } : undefined;
+}
+
+/** The file name of a template volume on `local` (`local:vztmpl/<name>`). */
+export function templateName(volid: string): string | undefined {
+  const parsed = parseVolumeId(volid);
+  return parsed?.storage === 'local' ? /^vztmpl\/([^/]+)$/.exec(parsed.volname)?.[1] : undefined;
 }
 
 /** Format of a template by its file name (PVE::Storage::Plugin parse_volname). */
@@ -118,8 +139,7 @@ export class StorageState {
   }
 
   hasTemplate(volid: string): boolean {
-    const parsed = parseVolumeId(volid);
-    const name = parsed?.storage === 'local' ? /^vztmpl\/([^/]+)$/.exec(parsed.volname)?.[1] : undefined;
+    const name = templateName(volid);
     return name !== undefined && this.state.templates.some((template) => template.name === name);
   }
 

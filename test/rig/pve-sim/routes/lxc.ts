@@ -6,7 +6,8 @@ import { die, paramError, permissionError, PveError } from '../errors.js';
 import type { ContainerConfig } from '../container-store.js';
 import { printPropertyString } from '../property-string.js';
 import { parseProperties, type SchemaProperty } from '../validate.js';
-import { parseVolumeId } from '../storage.js';
+import { RIG_TEMPLATES } from '../config.js';
+import { parseVolumeId, templateName } from '../storage.js';
 import {
   boolParam,
   intParam,
@@ -174,15 +175,17 @@ const create: Route = {
           log.log(
             `extracting archive '/var/lib/vz/template/cache/${ostemplate.replace(/^[^:]+:vztmpl\//, '')}'`,
           );
+          const template = RIG_TEMPLATES[templateName(ostemplate) ?? ''] ?? 'busybox';
           config.hostname ??= `CT${vmid}`;
           config.memory ??= '512';
           config.swap ??= '512';
           config.arch ??= 'amd64';
-          config.ostype ??= 'unmanaged'; // PVE's setup cannot detect a busybox system
+          // PVE detects the OS in the extracted rootfs; it cannot detect a busybox system
+          config.ostype ??= template === 'appliance' ? 'debian' : 'unmanaged';
           const { unplugged } = netSpecs(sim, config);
           for (const key of unplugged) log.warn(`${key} has no bridge: the rig leaves it unplugged`);
           runtimeTouched = true;
-          await sim.runtime.create(containerSpec(sim, vmid, config));
+          await sim.runtime.create({ ...containerSpec(sim, vmid, config), template });
           log.log('Detected container architecture: amd64');
         } catch (error) {
           await fail(error);
