@@ -38,7 +38,8 @@ export function rigPaths(name = RIG_DEFAULT_NAME) {
     pveDir: `${base}/pve`, // simulator data: container configs (<vmid>.json), staged network
     logDir: `${base}/log`,
     sshDir: `${base}/ssh`, // host key, client key, authorized_keys, sshd_config
-    binDir: `${base}/bin`, // prepended to PATH inside the node: pct stand-in
+    binDir: `${base}/bin`, // prepended to PATH inside the node: pct and ifreload stand-ins
+    etcNetworkDir: `${base}/etc/network`, // the node's /etc/network: interfaces, interfaces.d/ (ifreload)
     nodeNetns: `${name}-node`,
     wanNetns: `${name}-wan`,
   };

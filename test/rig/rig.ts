@@ -10,7 +10,7 @@
  * from that record, from the namespaces (every process inside one is ours) and from the
  * lxcPath directory (every container there is ours). Nothing is ever killed by name.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run, type RunOptions } from './command.js';
 import { RIG_DEFAULT_NAME, SSHD_PORT, WAN, rigPaths, type ExecResult } from './contracts.js';
@@ -264,6 +264,7 @@ export class Rig {
     log(`WAN: dnsmasq DHCP ${WAN.dhcpRange.join('-')}, httpd http://${WAN.routerAddress}/`);
 
     installNodeBin(paths);
+    writeEtcNetwork(paths);
     // Debian's sshd unit creates it at boot; without systemd nobody does. Left in place on
     // down: it is the system's directory, and another rig's sshd may need it.
     mkdirSync(SSHD_PRIVSEP_DIR, { recursive: true, mode: 0o755 });
@@ -273,7 +274,7 @@ export class Rig {
       role: 'sshd',
     });
     await waitForListener(paths.nodeNetns, 'tcp', SSHD_PORT);
-    log(`sshd on 127.0.0.1:${SSHD_PORT} in ${paths.nodeNetns}, pct in ${paths.binDir}`);
+    log(`sshd on 127.0.0.1:${SSHD_PORT} in ${paths.nodeNetns}, pct and ifreload in ${paths.binDir}`);
 
     updateState(paths.stateFile, (s) => {
       s.phase = 'up';
@@ -329,6 +330,16 @@ async function destroyContainers(paths: RigPaths): Promise<void> {
     }
     rmSync(path.join(paths.lxcPath, name), { recursive: true, force: true });
   }
+}
+
+/** The node's /etc/network as a fresh PVE node has it for ifupdown2, minus vmbr0 (the rig's own). */
+function writeEtcNetwork(paths: RigPaths): void {
+  const sourced = path.join(paths.etcNetworkDir, 'interfaces.d');
+  makeDir(sourced);
+  writeFileSync(
+    path.join(paths.etcNetworkDir, 'interfaces'),
+    `auto lo\niface lo inet loopback\n\nsource ${sourced}/*\n`,
+  );
 }
 
 /** mkdir -p that survives another rig's down() removing the (then empty) rigs directory meanwhile. */

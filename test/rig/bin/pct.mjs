@@ -29,6 +29,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } fr
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URLSearchParams } from 'node:url';
+import { requiredEnv } from './stand-in.mjs';
 
 const lxcPath = requiredEnv('PCT_LXC_PATH');
 const pveDir = requiredEnv('PCT_PVE_DIR');
@@ -42,15 +43,6 @@ class PveError extends Error {}
 
 function print(line) {
   process.stdout.write(`${line}\n`);
-}
-
-function requiredEnv(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`pct: ${name} is not set (run the pct installed in the rig's bin directory)`);
-    process.exit(2);
-  }
-  return value;
 }
 
 function main(argv) {
