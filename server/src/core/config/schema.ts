@@ -75,8 +75,11 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'must be an interface name')
         .default('vmbr0'),
-      /** Host placement: dnsmasq's configuration, names, leases, pid file and log. */
-      hostDir: z.string().min(1).default('/var/lib/proximity/dns'),
+      /**
+       * Host placement: dnsmasq's configuration, names, leases, pid file and log. Not inside
+       * dataDir (mode 0750): dnsmasq re-reads names as user nobody and must reach them.
+       */
+      hostDir: z.string().min(1).default('/var/lib/proximity-dns'),
       /** How often the reconciler checks the bridge, DHCP/DNS, NAT and the appliance. */
       reconcileIntervalMs: z.int().min(200).max(3_600_000).default(5000),
       appliance: z

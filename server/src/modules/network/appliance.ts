@@ -61,12 +61,17 @@ export class Appliance {
           actions.push(`appliance CT ${this.vmid} rebooted to apply it`);
         }
       }
-      if (state === 'stopped') {
+      const starting = state === 'stopped';
+      if (starting) {
         await this.pct(['start', String(this.vmid)]);
         actions.push(`appliance CT ${this.vmid} was stopped: started`);
       }
       const site = new ApplianceSite(this.pve.pct(), this.vmid, await this.initPid());
       actions.push(...(await this.installTools(site)));
+      // The gateway address may have just moved here (from the node, or a rebuilt
+      // appliance): tell the LAN's ARP caches now rather than after they time out.
+      if (starting)
+        await site.run(['arping', '-U', '-c', '2', '-I', 'eth1', settings.gateway]).catch(() => {});
       return { site, actions };
     } catch (error) {
       if (error instanceof ApplianceError) throw error;

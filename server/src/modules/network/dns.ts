@@ -50,12 +50,16 @@ export class DnsService {
       this.write(path.join(this.paths.hostsDir, HOSTS_NAMES), renderHostsFile(desired.names, settings.domain))
     )
       changes.push({ kind: 'names', message: `DNS names written (${desired.names.length})` });
-    const reservationsChanged =
-      this.write(this.paths.reservationsFile, renderReservations(desired.reservations)) ||
-      this.write(
-        path.join(this.paths.hostsDir, HOSTS_RESERVATIONS),
-        renderHostsFile(reservationHosts, settings.domain),
-      );
+    // Both files, always: `a || b` would skip the second write when the first changed.
+    const dhcpHostsChanged = this.write(
+      this.paths.reservationsFile,
+      renderReservations(desired.reservations),
+    );
+    const reservedNamesChanged = this.write(
+      path.join(this.paths.hostsDir, HOSTS_RESERVATIONS),
+      renderHostsFile(reservationHosts, settings.domain),
+    );
+    const reservationsChanged = dhcpHostsChanged || reservedNamesChanged;
     if (reservationsChanged)
       changes.push({
         kind: 'reservations',

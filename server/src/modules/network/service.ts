@@ -242,7 +242,8 @@ export class NetworkService {
    */
   async testNat(input: { target: string; port: number; vmid?: number | undefined; timeoutSeconds: number }) {
     const url = `http://${input.target}:${input.port}/`;
-    const argv = ['wget', '-q', '-O', '-', '-T', String(input.timeoutSeconds), url];
+    // `timeout` rather than wget's own -T: BusyBox 1.35's wget crashes on -T.
+    const argv = ['timeout', String(input.timeoutSeconds), 'wget', '-q', '-O', '-', url];
     const options = { timeoutMs: (input.timeoutSeconds + 5) * 1000, maxOutputBytes: 4096 };
     let from: string;
     let result;

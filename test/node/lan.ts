@@ -1,0 +1,153 @@
+/**
+ * Helpers for tests of proximity-lan on the rig: the backend's API as root's token, app-like
+ * containers created through the PVE API, and clients run inside a container's network
+ * namespace (the test itself runs in the node's).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../rig/command.js';
+import type { ExecResult } from '../rig/contracts.js';
+import type { PveService } from '../../server/src/modules/pve/service.js';
+import { currentRig, nodeName, rigTemplate, RIG_TOKEN_ID, RIG_TOKEN_SECRET } from './support.js';
+
+export interface ApiAnswer<T = unknown> {
+  status: number;
+  data: T;
+  error?: { code: string; message: string; fields?: Record<string, string> };
+}
+
+/** Calls the backend as root's API token (no CSRF token needed, as with PVE). */
+export function apiClient(baseUrl: string) {
+  return async <T = unknown>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> => {
+    const response = await fetch(`${baseUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `PVEAPIToken=${RIG_TOKEN_ID}=${RIG_TOKEN_SECRET}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as { data: T; error?: ApiAnswer['error'] };
+    return { status: response.status, data: json.data, ...(json.error ? { error: json.error } : {}) };
+  };
+}
+
+/** Creates and starts a container on `bridge` by DHCP, as a deploy will; returns when started. */
+export async function startLanContainer(
+  pve: PveService,
+  options: { vmid: number; hostname: string; bridge?: string; hwaddr?: string },
+): Promise<void> {
+  const lxc = pve.service.api.nodes.$(nodeName).lxc;
+  const hw = options.hwaddr ? `,hwaddr=${options.hwaddr}` : '';
+  const created = await lxc.$post({
+    vmid: options.vmid,
+    ostemplate: rigTemplate,
+    hostname: options.hostname,
+    net0: `name=eth0,bridge=${options.bridge ?? 'proximity-lan'},ip=dhcp${hw}`,
+    rootfs: 'local-lvm:1',
+    memory: 64,
+    cores: 1,
+  });
+  await pve.service.waitForTask(created, { timeoutMs: 60_000 });
+  await pve.service.waitForTask(await lxc.$(options.vmid).status.start.$post(), { timeoutMs: 60_000 });
+}
+
+export async function destroyContainer(pve: PveService, vmid: number): Promise<void> {
+  const lxc = pve.service.api.nodes.$(nodeName).lxc.$(vmid);
+  try {
+    await pve.service.waitForTask(await lxc.status.stop.$post(), { timeoutMs: 60_000 });
+  } catch {
+    // Already stopped, or gone.
+  }
+  try {
+    await pve.service.waitForTask(await lxc.$delete(), { timeoutMs: 60_000 });
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Runs a program of the node inside a container's network namespace (dig, wget). */
+export async function inContainerNetwork(
+  vmid: number,
+  argv: string[],
+  timeoutMs = 15_000,
+): Promise<ExecResult> {
+  const pid = await currentRig().runtime.initPid(vmid);
+  assert.ok(pid, `CT ${vmid} is not running`);
+  return run(['nsenter', '-t', String(pid), '-n', ...argv], { timeoutMs });
+}
+
+/** The IPv4 address (without prefix) of eth0 in a container, once it has one. */
+export async function waitForAddress(vmid: number, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  do {
+    const interfaces = await currentRig().runtime.interfaces(vmid);
+    const inet = interfaces.find((i) => i.name === 'eth0')?.inet;
+    if (inet) return inet.split('/')[0];
+    await sleep(25);
+  } while (Date.now() < deadline);
+  return undefined;
+}
+
+/** Polls until `check` returns a value (not undefined); fails after timeoutMs with `what`. */
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+): Promise<{ value: T; ms: number }> {
+  const started = Date.now();
+  let last: unknown;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      const value = await check();
+      if (value !== undefined) return { value, ms: Date.now() - started };
+    } catch (error) {
+      last = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    `${what} did not happen within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`,
+  );
+}
+
+/** `dig +short` against the LAN's DNS, from inside a container. */
+export async function dig(fromVmid: number, name: string, server = '10.20.0.1'): Promise<string> {
+  const result = await inContainerNetwork(fromVmid, [
+    'dig',
+    '+short',
+    '+time=2',
+    '+tries=1',
+    `@${server}`,
+    name,
+  ]);
+  return result.stdout.trim();
+}
+
+/**
+ * Undoes what a network test set up on the shared rig: its containers, the backend, the
+ * node's dnsmasq (it outlives the backend by design: a restart of ours must not cut DHCP,
+ * so the test ends the one it started, by its pid file), our nft table and the bridge.
+ */
+export async function tearDownLan(options: {
+  pve: PveService;
+  stopService: () => Promise<void>;
+  vmids: readonly number[];
+  hostDir: string;
+  interfacesDir: string;
+}): Promise<void> {
+  await options.stopService();
+  for (const vmid of options.vmids) await destroyContainer(options.pve, vmid);
+  await options.pve.stop();
+  try {
+    const pid = Number(readFileSync(path.join(options.hostDir, 'dnsmasq.pid'), 'utf8'));
+    if (pid > 0) process.kill(pid, 'SIGTERM');
+  } catch {
+    // not running
+  }
+  await run(['nft', 'delete', 'table', 'inet', 'proximity']);
+  rmSync(path.join(options.interfacesDir, 'proximity-lan'), { force: true });
+  await currentRig().execInNode(['ifreload', '-a']);
+}
