@@ -33,7 +33,8 @@ const suites: Suite[] = [
   { name: 'unit', dirs: ['server/src', 'plugin/src', 'test/unit'], needsSystem: false },
   { name: 'integration', dirs: ['test/integration'], needsSystem: false },
   { name: 'rig', dirs: ['test/rig'], needsSystem: true },
-  { name: 'node', dirs: ['test/node'], needsSystem: true, onRig: true },
+  // Benchmarks need the rig too; they print their figures in the suite's output.
+  { name: 'node', dirs: ['test/node', 'test/bench'], needsSystem: true, onRig: true },
   { name: 'ui', dirs: ['test/ui'], needsSystem: true },
   { name: 'package', dirs: ['test/package'], needsSystem: true },
 ];
