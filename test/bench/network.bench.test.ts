@@ -10,18 +10,26 @@
  *                 rewrite applies) costs, as the time DNS does not answer.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../server/src/core/logger.js';
 import { PveService } from '../../server/src/modules/pve/service.js';
 import { defaultModules, startService, type RunningService } from '../../server/src/service.js';
-import { tempDir } from '../support/temp.js';
-import { apiClient, dig, eventually, startLanContainer, tearDownLan, waitForAddress } from '../node/lan.js';
+import {
+  apiClient,
+  dig,
+  eventually,
+  lanHostDir,
+  startLanContainer,
+  tearDownLan,
+  waitForAddress,
+} from '../node/lan.js';
 import { backendConfig, currentRig } from '../node/support.js';
 
 const rig = currentRig();
 const interfacesDir = path.join(rig.paths.etcNetworkDir, 'interfaces.d');
-const hostDir = tempDir();
+const hostDir = lanHostDir();
 const VMIDS = [4301, 4302, 4303, 4304];
 const config = backendConfig({ network: { interfacesDir, hostDir, reconcileIntervalMs: 60_000 } });
 const pve = new PveService(config, createLogger('silent'));
@@ -47,6 +55,16 @@ before(async () => {
 
 after(async () => {
   console.log(`\n=== network benchmark ===\n${figures.join('\n')}\n`);
+  if (process.env.BENCH_DEBUG) {
+    console.log(readdirSync(hostDir, { recursive: true }));
+    for (const f of ['dnsmasq.log', 'dnsmasq.leases', 'dnsmasq.pid'])
+      console.log(
+        f,
+        existsSync(path.join(hostDir, f))
+          ? readFileSync(path.join(hostDir, f), 'utf8').slice(-5000)
+          : 'MISSING',
+      );
+  }
   await tearDownLan({ pve, stopService: async () => service?.stop(), vmids: VMIDS, hostDir, interfacesDir });
 });
 
@@ -116,7 +134,8 @@ describe('network benchmark', () => {
       }
       if (ok && (await Promise.race([change.then(() => true), Promise.resolve(false)]))) break;
     }
-    await change;
+    const changed = await change;
+    assert.equal(changed.status, 200, JSON.stringify(changed.error));
     assert.notEqual(await pid(), before, 'the settings change restarted dnsmasq');
     report(
       firstFailure === undefined

@@ -4,7 +4,8 @@
  * namespace (the test itself runs in the node's).
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../rig/command.js';
@@ -148,6 +149,18 @@ export async function tearDownLan(options: {
     // not running
   }
   await run(['nft', 'delete', 'table', 'inet', 'proximity']);
+  rmSync(path.dirname(options.hostDir), { recursive: true, force: true });
   rmSync(path.join(options.interfacesDir, 'proximity-lan'), { force: true });
   await currentRig().execInNode(['ifreload', '-a']);
+}
+
+/**
+ * A directory for the node's dnsmasq files: dnsmasq re-reads names as user nobody, so it
+ * must be reachable (tempDir's own is 0700). Removed by tearDownLan, after dnsmasq is gone
+ * (tempDir's cleanup would run before a later-registered after() hook).
+ */
+export function lanHostDir(): string {
+  const parent = mkdtempSync(path.join(tmpdir(), 'proximity-lan-'));
+  chmodSync(parent, 0o755);
+  return path.join(parent, 'dns');
 }

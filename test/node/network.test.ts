@@ -5,7 +5,7 @@
  * bridge and its subnet, so they must never run side by side.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../server/src/core/logger.js';
@@ -14,12 +14,12 @@ import { defaultModules, startService, type RunningService } from '../../server/
 import { run } from '../rig/command.js';
 import { WAN } from '../rig/contracts.js';
 import { RIG_APPLIANCE_TEMPLATE } from '../rig/pve-sim/config.js';
-import { tempDir } from '../support/temp.js';
 import {
   apiClient,
   destroyContainer,
   dig,
   eventually,
+  lanHostDir,
   startLanContainer,
   tearDownLan,
   waitForAddress,
@@ -28,8 +28,7 @@ import { backendConfig, currentRig } from './support.js';
 
 const rig = currentRig();
 const interfacesDir = path.join(rig.paths.etcNetworkDir, 'interfaces.d');
-// dnsmasq re-reads its names as user nobody: the directory must be reachable (tempDir's is 0700).
-const hostDir = path.join(chmodded(tempDir()), 'dns');
+const hostDir = lanHostDir();
 const APPLIANCE = 9999;
 const CT = { alpha: 4201, beta: 4202, gamma: 4203, outsider: 4204 } as const;
 const RESERVED_MAC = 'BC:24:11:AA:00:02';
@@ -86,11 +85,6 @@ function snapshot(dir: string): Record<string, number> {
   };
   walk(dir);
   return result;
-}
-
-function chmodded(dir: string): string {
-  chmodSync(dir, 0o755);
-  return dir;
 }
 
 /** The container's own wget (busybox), as an app would reach the internet. */
@@ -411,7 +405,7 @@ describe('fallback when the appliance cannot be provisioned', () => {
     const fallbackConfig = backendConfig({
       network: {
         interfacesDir,
-        hostDir: path.join(chmodded(tempDir()), 'dns'),
+        hostDir: lanHostDir(),
         reconcileIntervalMs: 60_000,
         // A template without dnsmasq, on a node that cannot install it (no network).
         appliance: {

@@ -5,7 +5,7 @@
  * wrapper in the rig's binDir, which sets the IFRELOAD_* variables.
  *
  * Reads the interfaces file and what it sources (ifupdown2 syntax: `auto X`, `iface X inet
- * static|manual`, attributes `address A/P`, `netmask`, `bridge-ports none|<ports>`,
+ * static|manual`, attributes `address A/P`, `netmask`, `hwaddress`, `bridge-ports none|<ports>`,
  * `bridge-stp`, `bridge-fd`, `mtu`, comments), checks all of it, then for every `auto` bridge:
  * creates it if missing, makes its addresses exactly the configured ones, sets its ports and
  * brings it up. A bridge applied before (IFRELOAD_STATE) that is no longer configured is
@@ -214,6 +214,7 @@ function settingsOf(iface) {
     stp: undefined,
     fd: undefined,
     mtu: undefined,
+    hwaddress: undefined,
     notes: [],
   };
   for (const { method, where } of iface.methods) {
@@ -272,6 +273,14 @@ function settingsOf(iface) {
       case 'mtu':
         settings.mtu = integer(one(), 68, 65535, fail, key);
         break;
+      case 'hwaddress': {
+        // ifupdown2 accepts `hwaddress [ether] XX:XX:XX:XX:XX:XX`
+        const mac = values[values.length - 1] ?? '';
+        if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) || values.length > 2)
+          fail(`'${mac}' is not a MAC address`);
+        settings.hwaddress = mac.toLowerCase();
+        break;
+      }
       case 'gateway':
         settings.notes.push(
           `${where}: 'gateway' is not applied by the rig's ifreload (the node's routes stay)`,
@@ -371,6 +380,10 @@ function applyBridge(bridge, portsBefore) {
   }
   if (bridge.mtu !== undefined && link.mtu !== bridge.mtu)
     ip('link', 'set', 'dev', name, 'mtu', String(bridge.mtu));
+  // A bridge without a set address takes its lowest port's: it would change whenever a
+  // container joins, and the LAN's ARP caches would point at the old one.
+  if (bridge.hwaddress !== undefined && link.address !== bridge.hwaddress)
+    ip('link', 'set', 'dev', name, 'address', bridge.hwaddress);
 
   const wanted = new Set(bridge.addresses.map((a) => `${a.address}/${a.prefix}`));
   const present = addresses(name);

@@ -95,12 +95,22 @@ export class DnsService {
   async pid(): Promise<number | undefined> {
     const text = readIfExists(this.site.local(this.paths.pidFile))?.trim();
     if (!text || !/^\d+$/.test(text)) return undefined;
+    return this.isDnsmasq(Number(text)) ? Number(text) : undefined;
+  }
+
+  /**
+   * Whether `pid` (as the site sees it) is a dnsmasq that has not finished exiting. From
+   * /proc/<pid>/stat, not cmdline: an exiting process loses its cmdline before it closes
+   * its sockets, and a successor started in that gap cannot bind port 53.
+   */
+  private isDnsmasq(pid: number): boolean {
     // /proc of the site: for the appliance, its own procfs mount (its pid namespace).
     try {
-      const cmdline = readFileSync(this.site.local(`/proc/${text}/cmdline`), 'utf8');
-      return cmdline.split('\0')[0]?.endsWith('dnsmasq') ? Number(text) : undefined;
+      const stat = readFileSync(this.site.local(`/proc/${pid}/stat`), 'utf8');
+      const match = /^\d+ \((.*)\) (\S)/.exec(stat);
+      return match?.[1] === 'dnsmasq' && match[2] !== 'Z' && match[2] !== 'X';
     } catch {
-      return undefined;
+      return false;
     }
   }
 
@@ -108,9 +118,14 @@ export class DnsService {
     const running = pid ?? (await this.pid());
     if (running === undefined) return;
     await this.site.run(['kill', '-TERM', String(running)]);
+    // Wait for the process, not its pid file: dnsmasq removes the file before it has let
+    // go of port 53, and a successor started then cannot bind.
     const deadline = Date.now() + STOP_WAIT_MS;
-    while (Date.now() < deadline && (await this.pid()) !== undefined) await sleep(50);
-    if ((await this.pid()) !== undefined) await this.site.run(['kill', '-KILL', String(running)]);
+    while (Date.now() < deadline && this.isDnsmasq(running)) await sleep(50);
+    if (this.isDnsmasq(running)) {
+      await this.site.run(['kill', '-KILL', String(running)]);
+      while (this.isDnsmasq(running)) await sleep(50);
+    }
   }
 
   /** The last `lines` lines of dnsmasq's log, at most 256 KiB read. */

@@ -57,7 +57,8 @@ describe('network renderers', () => {
     const host = renderBridgeStanza({ ...defaultNetworkSettings, placement: 'host' });
     assertGolden('proximity-lan.appliance', appliance);
     assertGolden('proximity-lan.host', host);
-    assert.doesNotMatch(appliance, /address/);
+    assert.doesNotMatch(appliance, /^\taddress/m);
+    assert.match(appliance, /^\thwaddress 66:82:ff:cb:45:32$/m, 'a fixed, locally administered MAC');
     assert.match(host, /^\taddress 10\.20\.0\.1\/24$/m);
   });
 
