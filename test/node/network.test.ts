@@ -111,6 +111,17 @@ async function wanCanReach(containerIp: string, via: string): Promise<boolean> {
   }
 }
 
+/** A killed process is gone only once the kernel has finished with it (or it is a zombie). */
+async function processGone(statFile: string): Promise<void> {
+  await eventually('the killed process is gone', 5000, async () => {
+    try {
+      return /^\d+ \(.*\) [ZX]/.test(readFileSync(statFile, 'utf8')) ? true : undefined;
+    } catch {
+      return true;
+    }
+  });
+}
+
 async function serveHttp(vmid: number): Promise<void> {
   const result = await rig.runtime.exec(vmid, [
     'sh',
@@ -236,6 +247,7 @@ describe('proximity-lan on the node (host placement)', () => {
 
     const pid = (await status()).dhcp.pid!;
     process.kill(pid, 'SIGKILL');
+    await processGone(`/proc/${pid}/stat`);
     const broken = await status();
     assert.notEqual(broken.health, 'healthy');
     assert.ok(broken.reasons.includes('DHCP/DNS (dnsmasq) is not running'), broken.reasons.join('; '));
@@ -379,6 +391,7 @@ describe('proximity-lan behind the appliance (appliance placement)', () => {
   it('heals a killed dnsmasq, flushed NAT and a stopped appliance inside 10 s', async () => {
     const pid = (await status()).dhcp.pid!;
     await rig.runtime.exec(APPLIANCE, ['kill', '-9', String(pid)]);
+    await processGone(`/proc/${(await rig.runtime.initPid(APPLIANCE))!}/root/proc/${pid}/stat`);
     assert.ok((await status()).reasons.includes('DHCP/DNS (dnsmasq) is not running'));
     await waitHealthy('dnsmasq restarted in the appliance');
 
@@ -431,6 +444,25 @@ describe('fallback when the appliance cannot be provisioned', () => {
       assert.equal(retry.data.fallback.active, true);
     } finally {
       await destroyContainer(pve, 9998);
+    }
+  });
+});
+
+describe('a bridge or subnet that is not ours', () => {
+  it('is reported as a conflict and left alone', async () => {
+    await run(['ip', 'link', 'add', 'name', 'otherbr', 'type', 'bridge']);
+    await run(['ip', 'addr', 'add', '10.20.0.77/24', 'dev', 'otherbr']);
+    try {
+      const refused = await api('POST', '/system/network/rebuild-bridge');
+      assert.equal(refused.status, 409, JSON.stringify(refused));
+      assert.match(refused.error!.message, /10\.20\.0\.0\/24 is already in use on otherbr/);
+      const current = await status();
+      assert.equal(current.health, 'down');
+      assert.ok(current.bridge.conflict);
+      const addresses = await run(['ip', '-j', 'addr', 'show', 'dev', 'otherbr']);
+      assert.match(addresses.stdout, /10\.20\.0\.77/, 'the other bridge was not touched');
+    } finally {
+      await run(['ip', 'link', 'del', 'dev', 'otherbr']);
     }
   });
 });

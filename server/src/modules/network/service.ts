@@ -2,7 +2,7 @@ import { AppError, errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Pct } from '../pve/pct.js';
 import { ipToNumber, numberToIp, inSubnet } from './addresses.js';
-import type { Appliance, ApplianceState } from './appliance.js';
+import { ApplianceError, type Appliance, type ApplianceState } from './appliance.js';
 import type { BridgeManager, BridgeStatus } from './bridge.js';
 import { DnsService } from './dns.js';
 import { NatService, type NatState } from './nat.js';
@@ -296,7 +296,8 @@ export class NetworkService {
 
   private async passOrThrow(pass: PassResult, options: { allowFallback: boolean }): Promise<void> {
     if (pass.ok) return;
-    if (options.allowFallback && this.deps.reconciler.fallback) return;
+    // Fallback is a state the network can work in; any other failure (a conflict) is not.
+    if (options.allowFallback && pass.failure instanceof ApplianceError) return;
     if (pass.failure instanceof AppError) throw pass.failure;
     throw errors.unavailable(`the network could not be brought to the wanted state: ${pass.error}`, {
       cause: pass.failure,
