@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './core/config/schema.js';
 import { createApp } from './core/http/app.js';
 import { createLogger, type Logger } from './core/logger.js';
-import type { ModuleFactory, ServiceModule } from './core/module.js';
+import { ServiceRegistry, type ModuleFactory, type ServiceModule } from './core/module.js';
 import { Store } from './core/store/store.js';
 import { auditModule } from './modules/audit/module.js';
 import { networkModule } from './modules/network/module.js';
@@ -46,8 +46,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const pve = new PveService(config, logger);
     const auth = new AuthService(config, pve);
     modules.push(systemModule({ store, modules: () => modules, startedAt }), pve);
+    const services = new ServiceRegistry();
     for (const factory of options.modules ?? defaultModules) {
-      modules.push(factory({ config, store, logger, pve, auth }));
+      modules.push(factory({ config, store, logger, pve, auth, services }));
     }
     for (const module of modules) await module.start?.();
 

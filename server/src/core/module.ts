@@ -5,6 +5,30 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store/store.js';
 
+/**
+ * Services modules offer each other, by name. A module adds its entry by declaration
+ * merging (`declare module '.../core/module.js' { interface ProvidedServices { network: … } }`),
+ * so `services.get('network')` is typed without core knowing the modules.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ProvidedServices {}
+
+export class ServiceRegistry {
+  private readonly entries = new Map<string, unknown>();
+
+  provide<K extends keyof ProvidedServices>(name: K, service: ProvidedServices[K]): void {
+    if (this.entries.has(name)) throw new Error(`service ${name} is provided twice`);
+    this.entries.set(name, service);
+  }
+
+  /** Throws if the providing module was not built first (module order is in service.ts). */
+  get<K extends keyof ProvidedServices>(name: K): ProvidedServices[K] {
+    if (!this.entries.has(name))
+      throw new Error(`service ${name} is not provided (is its module listed earlier?)`);
+    return this.entries.get(name) as ProvidedServices[K];
+  }
+}
+
 /** What every module gets to build itself from. */
 export interface ModuleContext {
   config: Config;
@@ -14,6 +38,8 @@ export interface ModuleContext {
   pve: PveService;
   /** Per-route privilege checks (`auth.require(caller, 'VM.Allocate', '/vms')`). */
   auth: AuthService;
+  /** What other modules offer (the network to the proxy, both to apps). */
+  services: ServiceRegistry;
 }
 
 export type ComponentHealth = 'healthy' | 'degraded' | 'down';

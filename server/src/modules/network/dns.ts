@@ -2,7 +2,13 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, sta
 import path from 'node:path';
 import { writeFileIfChanged, readIfExists } from '../../core/fs/atomic.js';
 import { runChecked } from '../pve/executor/executor.js';
-import { renderDnsmasqConf, renderHostsFile, renderReservations } from './render/dnsmasq.js';
+import {
+  renderDnsmasqConf,
+  renderHostsFile,
+  renderRecordsFile,
+  renderReservations,
+  type DnsRecord,
+} from './render/dnsmasq.js';
 import type { NameRow, ReservationRow } from './repository.js';
 import type { NetworkSettings } from './settings.js';
 import type { ServiceSite } from './site/site.js';
@@ -12,6 +18,8 @@ export interface DnsDesired {
   settings: NetworkSettings;
   reservations: readonly ReservationRow[];
   names: readonly NameRow[];
+  /** Full names other modules need (the proxy's app and upstream names). */
+  records: readonly DnsRecord[];
 }
 
 /** What a call changed; the reconciler turns these into events. */
@@ -22,6 +30,7 @@ export interface DnsChange {
 
 const HOSTS_RESERVATIONS = 'reservations';
 const HOSTS_NAMES = 'names';
+const HOSTS_RECORDS = 'records';
 const STOP_WAIT_MS = 5000;
 const MAX_LOG_BYTES = 4 * 1024 * 1024;
 
@@ -50,6 +59,8 @@ export class DnsService {
       this.write(path.join(this.paths.hostsDir, HOSTS_NAMES), renderHostsFile(desired.names, settings.domain))
     )
       changes.push({ kind: 'names', message: `DNS names written (${desired.names.length})` });
+    if (this.write(path.join(this.paths.hostsDir, HOSTS_RECORDS), renderRecordsFile(desired.records)))
+      changes.push({ kind: 'names', message: `proxy names written (${desired.records.length})` });
     // Both files, always: `a || b` would skip the second write when the first changed.
     const dhcpHostsChanged = this.write(
       this.paths.reservationsFile,

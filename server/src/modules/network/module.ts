@@ -9,7 +9,7 @@ import { NetworkService } from './service.js';
 import { HostSite } from './site/host.js';
 
 /** proximity-lan: the bridge, DHCP/DNS and NAT on the appliance or the node, kept healthy. */
-export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth }) => {
+export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth, services }) => {
   const log = logger.child({ module: 'network' });
   const { network: options } = config;
   const executor = pve.executor();
@@ -35,6 +35,7 @@ export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth 
     pct: pve.pct(),
     logger: log,
   });
+  services.provide('network', network);
   return {
     name: 'network',
     router: networkRoutes({ network, appliance, audit: new AuditRepository(store.db), auth }),
@@ -46,3 +47,9 @@ export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth 
     },
   };
 };
+
+declare module '../../core/module.js' {
+  interface ProvidedServices {
+    network: NetworkService;
+  }
+}

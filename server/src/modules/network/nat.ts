@@ -1,6 +1,6 @@
 import { writeFileIfChanged } from '../../core/fs/atomic.js';
 import { runChecked } from '../pve/executor/executor.js';
-import { NFT_TABLE, renderNatRuleset } from './render/nftables.js';
+import { NFT_TABLE, renderNatRuleset, type UpstreamPort } from './render/nftables.js';
 import type { NetworkSettings } from './settings.js';
 import type { ServiceSite } from './site/site.js';
 
@@ -37,9 +37,13 @@ export class NatService {
   }
 
   /** Makes NAT what the settings say; returns what had to be repaired. */
-  async apply(settings: NetworkSettings, options: { force?: boolean } = {}): Promise<string[]> {
+  async apply(
+    settings: NetworkSettings,
+    upstreamPorts: readonly UpstreamPort[] = [],
+    options: { force?: boolean } = {},
+  ): Promise<string[]> {
     const repaired: string[] = [];
-    const ruleset = renderNatRuleset(settings, this.site);
+    const ruleset = renderNatRuleset(settings, this.site, upstreamPorts);
     const changed = writeFileIfChanged(this.site.local(this.site.paths.nftFile), ruleset);
     const before = await this.state();
     if (changed || !before.present || options.force) {

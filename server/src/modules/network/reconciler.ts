@@ -7,6 +7,7 @@ import { parseLeaseFile } from './leases.js';
 import { NatService } from './nat.js';
 import type { NetworkRepository } from './repository.js';
 import type { NetworkSettings } from './settings.js';
+import type { SiteComponent } from './component.js';
 import type { HostSite } from './site/host.js';
 import type { ServiceSite } from './site/site.js';
 
@@ -43,6 +44,8 @@ export class NetworkReconciler {
   fallback: Fallback | undefined;
   /** Where the services ran after the last pass; the lease watcher reads from there. */
   private site: ServiceSite | undefined;
+  /** Other modules' services on the same site (the proxy). */
+  readonly components: SiteComponent[] = [];
 
   constructor(
     private readonly deps: {
@@ -109,10 +112,18 @@ export class NetworkReconciler {
       this.site = site;
       if (site) {
         const dns = new DnsService(site);
-        const desired = { settings, reservations: repository.reservations(), names: repository.names() };
+        const desired = {
+          settings,
+          reservations: repository.reservations(),
+          names: repository.names(),
+          records: this.components.flatMap((c) => c.dnsRecords(settings)),
+        };
         result.actions.push(...(await dns.apply(desired)).map((change) => change.message));
-        result.actions.push(...(await new NatService(site).apply(settings)));
+        const ports = this.components.flatMap((c) => c.upstreamPorts(settings));
+        result.actions.push(...(await new NatService(site).apply(settings, ports)));
         await this.syncLeases(site);
+        for (const component of this.components)
+          result.actions.push(...(await component.apply(site, settings)));
       }
     } catch (error) {
       result.ok = false;
@@ -137,11 +148,15 @@ export class NetworkReconciler {
     const { appliance, repository } = this.deps;
     const host = this.deps.host(settings);
     if (settings.placement === 'host') {
+      const applianceSite = await appliance.site().catch(() => undefined);
+      if (applianceSite)
+        for (const c of this.components) actions.push(...(await c.leave(applianceSite).catch(() => [])));
       if (await appliance.stop().catch(() => false))
         actions.push(`appliance CT ${appliance.vmid} stopped (services moved to the node)`);
       return host;
     }
     // Services leave the node first: never two DHCP servers on one LAN.
+    for (const c of this.components) actions.push(...(await c.leave(host)));
     const hostDns = new DnsService(host);
     if ((await hostDns.pid()) !== undefined) {
       await hostDns.stop();

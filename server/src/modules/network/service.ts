@@ -9,6 +9,7 @@ import { NatService, type NatState } from './nat.js';
 import type { Fallback, NetworkReconciler, PassResult } from './reconciler.js';
 import type { LeaseRow, NameRow, NetworkRepository, ReservationRow } from './repository.js';
 import type { NetworkSettings } from './settings.js';
+import type { SiteComponent } from './component.js';
 import type { ServiceSite } from './site/site.js';
 
 export type Health = 'healthy' | 'degraded' | 'down';
@@ -52,6 +53,21 @@ export class NetworkService {
       logger: Logger;
     },
   ) {}
+
+  /** Lets another module's service live on the network's site (see SiteComponent). */
+  addComponent(component: SiteComponent): void {
+    this.deps.reconciler.components.push(component);
+  }
+
+  /** Asks for a pass soon (a component's desired state changed); resolves when it ran. */
+  reconcile(reason: string) {
+    return this.deps.reconciler.request(reason);
+  }
+
+  /** The site the services run on now (undefined: the appliance is not running). */
+  currentSite(): Promise<ServiceSite | undefined> {
+    return this.deps.reconciler.currentSite(this.settings);
+  }
 
   get settings(): NetworkSettings {
     return this.deps.repository.state().settings;

@@ -94,3 +94,22 @@ export function renderHostsFile(records: readonly HostRecord[], domain: string):
     .map((r) => `${r.ip} ${r.hostname}.${domain} ${r.hostname}`);
   return HEADER + lines.map((line) => `${line}\n`).join('');
 }
+
+/** A DNS record of another module (the proxy's app names): a full name under our domain. */
+export interface DnsRecord {
+  name: string;
+  ip: string;
+}
+
+/** A hosts file of full names (`wiki.prox.local`, `wiki.upstream.prox.local`), sorted. */
+export function renderRecordsFile(records: readonly DnsRecord[]): string {
+  const lines = records
+    .map((r) => {
+      if (!r.name.split('.').every((label) => hostnameSchema.safeParse(label).success))
+        throw new Error(`invalid DNS name ${JSON.stringify(r.name)}`);
+      return { name: r.name, ip: checked(ipv4Schema, r.ip) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name) || a.ip.localeCompare(b.ip))
+    .map((r) => `${r.ip} ${r.name}`);
+  return HEADER + lines.map((line) => `${line}\n`).join('');
+}

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fieldErrors } from '../../../core/http/validate.js';
 import { defaultNetworkSettings, networkSettingsSchema } from '../settings.js';
-import { renderDnsmasqConf, renderHostsFile, renderReservations, type DnsmasqPlacement } from './dnsmasq.js';
+import {
+  renderDnsmasqConf,
+  renderHostsFile,
+  renderRecordsFile,
+  renderReservations,
+  type DnsmasqPlacement,
+} from './dnsmasq.js';
 import { renderNatRuleset } from './nftables.js';
 import { renderBridgeStanza } from './bridge.js';
 import { APPLIANCE_BASE, sitePaths } from '../site/site.js';
@@ -50,6 +56,34 @@ describe('network renderers', () => {
     assertGolden('nat.appliance.nft', appliance);
     assert.match(appliance, /^table inet proximity \{\}\ndelete table inet proximity\n/m);
     assert.doesNotMatch(appliance, /table (ip|inet) (filter|nat)\b/);
+  });
+
+  it("maps the proxy's port-80 dials to each app's real port, one port per address", () => {
+    const ruleset = renderNatRuleset(defaultNetworkSettings, { lanInterface: 'eth1', wanInterface: 'eth0' }, [
+      { ip: '10.20.0.102', port: 3000 },
+      { ip: '10.20.0.101', port: 8080 },
+      { ip: '10.20.0.103', port: 80 },
+    ]);
+    assertGolden('nat.ports.nft', ruleset);
+    assert.match(
+      ruleset,
+      /elements = \{ 10\.20\.0\.101 : 10\.20\.0\.101 \. 8080, 10\.20\.0\.102 : 10\.20\.0\.102 \. 3000 \}/,
+    );
+    assert.throws(() =>
+      renderNatRuleset(defaultNetworkSettings, { lanInterface: 'eth1', wanInterface: 'eth0' }, [
+        { ip: '10.20.0.1; flush ruleset', port: 1 },
+      ]),
+    );
+  });
+
+  it('renders full names of other modules, refusing anything that is not a DNS name', () => {
+    const records = [
+      { name: 'wiki.upstream.prox.local', ip: '10.20.0.101' },
+      { name: 'wiki.prox.local', ip: '10.20.0.1' },
+    ];
+    assertGolden('records', renderRecordsFile(records));
+    assert.throws(() => renderRecordsFile([{ name: 'evil\naddress=/x/1.2.3.4', ip: '10.20.0.1' }]));
+    assert.throws(() => renderRecordsFile([{ name: 'a..b', ip: '10.20.0.1' }]));
   });
 
   it('renders the bridge stanza with the gateway on the node only for the host placement', () => {
