@@ -46,7 +46,23 @@ const cidrOrIpSchema = z
     'must be an IPv4 address or network like 192.168.1.0/24',
   );
 
-const seconds = (max: number) => z.number().positive().max(max);
+/** Whole milliseconds at least, so every duration renders exactly as a Go duration string. */
+const seconds = (max: number) => z.number().min(0.001).max(max);
+
+/**
+ * The defaults, shared with the Caddy renderer: a route that keeps all of them can be served by
+ * its one catch-all route (see `isDynamicRoute` in render/caddy.ts), so they are also what that
+ * route uses.
+ */
+export const ROUTE_DEFAULTS = {
+  policy: 'round_robin',
+  tryDurationSeconds: 5,
+  tryIntervalMs: 250,
+  /** Below the try duration, so a dial to a dead replica leaves time to try another one. */
+  dialSeconds: 2,
+  responseHeaderSeconds: 60,
+  passive: { maxFails: 1, failDurationSeconds: 10 },
+} as const;
 
 export const routeInputSchema = z
   .strictObject({
@@ -57,7 +73,7 @@ export const routeInputSchema = z
     upstreams: z.array(upstreamSchema).min(1).max(64),
     loadBalancing: z
       .strictObject({
-        policy: z.enum(LB_POLICIES).default('round_robin'),
+        policy: z.enum(LB_POLICIES).default(ROUTE_DEFAULTS.policy),
         /** cookie: the cookie's name; header: the header field to hash. */
         cookieName: z
           .string()
@@ -65,8 +81,8 @@ export const routeInputSchema = z
           .optional(),
         headerField: headerFieldSchema.optional(),
         /** How long to keep trying other upstreams when one fails (0: no retry). */
-        tryDurationSeconds: seconds(60).or(z.literal(0)).default(5),
-        tryIntervalMs: z.int().min(10).max(10_000).default(250),
+        tryDurationSeconds: seconds(60).or(z.literal(0)).default(ROUTE_DEFAULTS.tryDurationSeconds),
+        tryIntervalMs: z.int().min(10).max(10_000).default(ROUTE_DEFAULTS.tryIntervalMs),
       })
       .prefault({}),
     healthChecks: z
@@ -81,8 +97,8 @@ export const routeInputSchema = z
           .optional(),
         passive: z
           .strictObject({
-            maxFails: z.int().min(1).max(100).default(1),
-            failDurationSeconds: seconds(3600).default(30),
+            maxFails: z.int().min(1).max(100).default(ROUTE_DEFAULTS.passive.maxFails),
+            failDurationSeconds: seconds(3600).default(ROUTE_DEFAULTS.passive.failDurationSeconds),
             unhealthyStatus: z.array(z.int().min(100).max(599)).max(20).default([]),
           })
           .optional(),
@@ -90,8 +106,8 @@ export const routeInputSchema = z
       .prefault({}),
     timeouts: z
       .strictObject({
-        dialSeconds: seconds(60).default(5),
-        responseHeaderSeconds: seconds(3600).default(60),
+        dialSeconds: seconds(60).default(ROUTE_DEFAULTS.dialSeconds),
+        responseHeaderSeconds: seconds(3600).default(ROUTE_DEFAULTS.responseHeaderSeconds),
       })
       .prefault({}),
     tls: z.enum(['off', 'internal', 'acme']).default('off'),
@@ -124,6 +140,18 @@ export const routeInputSchema = z
         path: ['loadBalancing', 'headerField'],
         message: 'is required by the header policy',
       });
+    // A repeat would skew the balancing (or, for a name, only hide a mistake).
+    const twice = (path: string, list: readonly string[]) =>
+      list.forEach((item, i) => {
+        if (list.indexOf(item) !== i)
+          ctx.addIssue({ code: 'custom', path: [path, i], message: 'is listed twice' });
+      });
+    twice('hostnames', route.hostnames);
+    twice('publicHostnames', route.publicHostnames);
+    twice(
+      'upstreams',
+      route.upstreams.map((u) => `${u.host}:${u.port}`),
+    );
     if (route.tls === 'acme' && route.publicHostnames.length === 0)
       ctx.addIssue({
         code: 'custom',
