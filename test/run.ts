@@ -31,7 +31,8 @@ interface Suite {
 
 const suites: Suite[] = [
   { name: 'unit', dirs: ['server/src', 'plugin/src', 'test/unit'], needsSystem: false },
-  { name: 'integration', dirs: ['test/integration'], needsSystem: false },
+  // Its tests run real programs, such as `caddy validate` and `caddy run`.
+  { name: 'integration', dirs: ['test/integration'], needsSystem: true },
   { name: 'rig', dirs: ['test/rig'], needsSystem: true },
   // Benchmarks need the rig too; they print their figures in the suite's output.
   { name: 'node', dirs: ['test/node', 'test/bench'], needsSystem: true, onRig: true },
