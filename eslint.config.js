@@ -26,7 +26,8 @@ export default tseslint.config(
   },
   {
     // Test tools and benchmarks report to the terminal.
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'test/**/*.mjs'],
+    languageOptions: { globals: { setInterval: 'readonly', clearInterval: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
   prettier,

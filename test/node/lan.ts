@@ -19,13 +19,18 @@ export interface ApiAnswer<T = unknown> {
   error?: { code: string; message: string; fields?: Record<string, string> };
 }
 
+/** The Authorization header of root's API token. */
+export function tokenHeader(): string {
+  return `PVEAPIToken=${RIG_TOKEN_ID}=${RIG_TOKEN_SECRET}`;
+}
+
 /** Calls the backend as root's API token (no CSRF token needed, as with PVE). */
 export function apiClient(baseUrl: string) {
   return async <T = unknown>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> => {
     const response = await fetch(`${baseUrl}/api/v1${path}`, {
       method,
       headers: {
-        authorization: `PVEAPIToken=${RIG_TOKEN_ID}=${RIG_TOKEN_SECRET}`,
+        authorization: tokenHeader(),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

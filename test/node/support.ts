@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, fetch } from 'undici';
 import { configSchema, type Config } from '../../server/src/core/config/schema.js';
@@ -6,7 +7,6 @@ import { RIG_NODE_NAME } from '../rig/contracts.js';
 import { RIG_TEMPLATE, RIG_TOKEN_ID, RIG_TOKEN_SECRET } from '../rig/pve-sim/config.js';
 import { Rig } from '../rig/rig.js';
 import { simulatorFiles } from '../rig/simulator-process.js';
-import { tempDir } from '../support/temp.js';
 
 /**
  * For tests of the `node` suite: they run inside the rig's node namespace, next to the
@@ -27,7 +27,10 @@ export function simulator() {
 
 /** A backend configuration for this node: the simulator's CA, its CSRF key, our token. */
 export function backendConfig(overrides: Record<string, unknown> = {}): Config {
-  const dir = tempDir();
+  // Removed at exit, not by tempDir's after() hook: the token must outlive a test file's own
+  // after() hooks that still call PVE (tearing down containers).
+  const dir = mkdtempSync(path.join(tmpdir(), 'proximity-backend-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const tokenSecretFile = path.join(dir, 'pve-token');
   writeFileSync(tokenSecretFile, `${RIG_TOKEN_SECRET}\n`, { mode: 0o600 });
   const files = simulator();

@@ -71,6 +71,24 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX network_events_at ON network_events (at);
       `),
   },
+  {
+    version: 3,
+    name: 'proxy: routes and settings',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE proxy_routes (
+          id         TEXT PRIMARY KEY,             -- the route's first hostname
+          source     TEXT NOT NULL CHECK (source IN ('api', 'app', 'discovered')),
+          spec       TEXT NOT NULL,                -- JSON, validated by the module
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE proxy_state (
+          id       INTEGER PRIMARY KEY CHECK (id = 1),
+          metrics  INTEGER NOT NULL DEFAULT 0 CHECK (metrics IN (0, 1))
+        ) STRICT;
+      `),
+  },
 ];
 
 export const latestSchemaVersion = Math.max(...migrations.map((m) => m.version));

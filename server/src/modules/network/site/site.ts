@@ -7,6 +7,8 @@ import type { NatPlacement } from '../render/nftables.js';
 export interface SitePaths extends DnsmasqPlacement {
   conf: string;
   nftFile: string;
+  /** The proxy's config, storage (internal CA), admin socket, pid file and log. */
+  caddyDir: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export function sitePaths(base: string, lanInterface: string): SitePaths {
     pidFile: path.join(base, 'dnsmasq.pid'),
     logFile: path.join(base, 'dnsmasq.log'),
     nftFile: path.join(base, 'nat.nft'),
+    caddyDir: path.join(base, 'caddy'),
   };
 }
 

@@ -1,0 +1,150 @@
+import { AppError, errors } from '../../core/errors.js';
+import type { NetworkService } from '../network/service.js';
+import { CaddyService } from './caddy.js';
+import type { ProxyComponent } from './component.js';
+import { canonicalJson, isDynamicRoute } from './render/caddy.js';
+import type { ProxyRepository } from './repository.js';
+import type { Route, RouteInput } from './route.js';
+
+export type Applied = { applied: true } | { applied: false; reason: string };
+
+/**
+ * The proxy's domain operations: routes are desired state; a network pass (which applies
+ * the proxy on the services' site) makes them real before the call answers. A route Caddy
+ * refuses is taken back, so what is stored is always what Caddy could load.
+ */
+export class ProxyService {
+  constructor(
+    private readonly repository: ProxyRepository,
+    private readonly component: ProxyComponent,
+    private readonly network: NetworkService,
+  ) {}
+
+  routes(): (Route & { dynamic: boolean })[] {
+    return this.repository.routes().map((route) => ({ ...route, dynamic: isDynamicRoute(route) }));
+  }
+
+  route(id: string): Route {
+    const route = this.repository.route(id);
+    if (!route) throw errors.notFound(`no route ${id}`);
+    return route;
+  }
+
+  async create(input: RouteInput, source: Route['source'] = 'api'): Promise<Route & Applied> {
+    const id = input.hostnames[0]!;
+    this.checkHostnames(input, undefined);
+    const route: Route = { ...input, id, source };
+    this.repository.insert(route);
+    const applied = await this.applyOrUndo(() => this.repository.delete(id));
+    return { ...route, ...applied };
+  }
+
+  async replace(id: string, input: RouteInput): Promise<Route & Applied> {
+    const before = this.route(id);
+    this.checkHostnames(input, id);
+    if (input.hostnames[0] !== id)
+      throw errors.validation('the first hostname is the route id and cannot change', {
+        hostnames: `must start with ${id}`,
+      });
+    const route: Route = { ...input, id, source: before.source };
+    this.repository.update(route);
+    const applied = await this.applyOrUndo(() => this.repository.update(before));
+    return { ...route, ...applied };
+  }
+
+  async delete(id: string): Promise<Applied> {
+    if (!this.repository.delete(id)) throw errors.notFound(`no route ${id}`);
+    return this.apply();
+  }
+
+  async setMetrics(enabled: boolean): Promise<Applied> {
+    this.repository.setMetrics(enabled);
+    return this.apply();
+  }
+
+  async status() {
+    const site = await this.network.currentSite();
+    const routes = this.repository.routes();
+    const base = {
+      routes: routes.length,
+      dynamicRoutes: routes.filter(isDynamicRoute).length,
+      pushes: this.component.pushes,
+      unresolvedUpstreams: Object.fromEntries(this.component.unresolved),
+    };
+    if (!site)
+      return { ...base, health: 'down', reasons: ['the services site is not running'], running: false };
+    const caddy = new CaddyService(site);
+    const pid = caddy.pid();
+    if (pid === undefined)
+      return {
+        ...base,
+        health: 'down',
+        reasons: ['Caddy is not running'],
+        running: false,
+        site: site.description,
+      };
+    const [current, upstreams, version] = await Promise.all([
+      caddy.currentConfig().catch(() => undefined),
+      caddy.upstreams().catch(() => []),
+      site.run([caddyBinary, 'version']).then((r) => r.stdout.trim().split(' ')[0] ?? null),
+    ]);
+    const inSync =
+      current !== undefined &&
+      canonicalJson(current) === canonicalJson(this.component.document(site, this.network.settings));
+    const reasons = [
+      ...(inSync ? [] : ['Caddy runs another config than the routes say (the reconciler will push)']),
+      ...[...this.component.unresolved].map(
+        ([id, names]) => `route ${id}: no address for ${names.join(', ')}`,
+      ),
+    ];
+    return {
+      ...base,
+      health: reasons.length === 0 ? 'healthy' : 'degraded',
+      reasons,
+      running: true,
+      pid,
+      site: site.description,
+      version,
+      inSync,
+      upstreams,
+    };
+  }
+
+  async caddy(): Promise<CaddyService> {
+    const site = await this.network.currentSite();
+    if (!site) throw errors.unavailable('the services site (appliance) is not running');
+    return new CaddyService(site);
+  }
+
+  /** One hostname, one route: a second claim is a 409 naming the route that has it. */
+  private checkHostnames(input: RouteInput, self: string | undefined): void {
+    const taken = this.repository.hostnames();
+    const fields: Record<string, string> = {};
+    input.hostnames.forEach((name, index) => {
+      const owner = taken.get(name);
+      if (owner !== undefined && owner !== self)
+        fields[`hostnames.${index}`] = `is already served by route ${owner}`;
+    });
+    if (new Set(input.hostnames).size !== input.hostnames.length) fields.hostnames = 'must not repeat a name';
+    if (Object.keys(fields).length > 0) throw errors.conflict('a hostname is already in use', fields);
+  }
+
+  private async apply(): Promise<Applied> {
+    const pass = await this.network.reconcile('proxy');
+    return pass.ok ? { applied: true } : { applied: false, reason: pass.error ?? 'unknown' };
+  }
+
+  /** Caddy refused the new document (422): take the change back and say so. */
+  private async applyOrUndo(undo: () => unknown): Promise<Applied> {
+    const pass = await this.network.reconcile('proxy');
+    if (pass.ok) return { applied: true };
+    if (pass.failure instanceof AppError && pass.failure.status === 422) {
+      undo();
+      await this.network.reconcile('proxy: undo a refused route');
+      throw pass.failure;
+    }
+    return { applied: false, reason: pass.error ?? 'unknown' };
+  }
+}
+
+const caddyBinary = '/usr/bin/caddy';
