@@ -20,18 +20,14 @@ import {
   apiClient,
   dig,
   eventually,
-  lanHostDir,
+  lanBackendConfig,
   startLanContainer,
   tearDownLan,
   waitForAddress,
 } from '../node/lan.js';
-import { backendConfig, currentRig } from '../node/support.js';
 
-const rig = currentRig();
-const interfacesDir = path.join(rig.paths.etcNetworkDir, 'interfaces.d');
-const hostDir = lanHostDir();
 const VMIDS = [4301, 4302, 4303, 4304];
-const config = backendConfig({ network: { interfacesDir, hostDir, reconcileIntervalMs: 60_000 } });
+const { config, hostDir, interfacesDir } = lanBackendConfig({ reconcileIntervalMs: 60_000 });
 const pve = new PveService(config, createLogger('silent'));
 let service: RunningService;
 let api: ReturnType<typeof apiClient>;

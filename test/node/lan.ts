@@ -11,7 +11,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../rig/command.js';
 import type { ExecResult } from '../rig/contracts.js';
 import type { PveService } from '../../server/src/modules/pve/service.js';
-import { currentRig, nodeName, rigTemplate, RIG_TOKEN_ID, RIG_TOKEN_SECRET } from './support.js';
+import { RIG_APPLIANCE_TEMPLATE } from '../rig/pve-sim/config.js';
+import {
+  backendConfig,
+  currentRig,
+  nodeName,
+  rigTemplate,
+  RIG_TOKEN_ID,
+  RIG_TOKEN_SECRET,
+} from './support.js';
 
 export interface ApiAnswer<T = unknown> {
   status: number;
@@ -168,4 +176,33 @@ export function lanHostDir(): string {
   const parent = mkdtempSync(path.join(tmpdir(), 'proximity-lan-'));
   chmodSync(parent, 0o755);
   return path.join(parent, 'dns');
+}
+
+export const APPLIANCE_VMID = 9999;
+
+/**
+ * A backend configuration for network tests on this rig: the rig's interfaces.d, a node
+ * dnsmasq directory, the rig's appliance template (CT 9999), and the given reconcile interval.
+ */
+export function lanBackendConfig(options: {
+  reconcileIntervalMs: number;
+  appliance?: Record<string, unknown>;
+}) {
+  const interfacesDir = path.join(currentRig().paths.etcNetworkDir, 'interfaces.d');
+  const hostDir = lanHostDir();
+  const config = backendConfig({
+    network: {
+      interfacesDir,
+      hostDir,
+      reconcileIntervalMs: options.reconcileIntervalMs,
+      appliance: {
+        vmid: APPLIANCE_VMID,
+        template: `local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`,
+        diskGb: 1,
+        memoryMb: 256,
+        ...options.appliance,
+      },
+    },
+  });
+  return { config, hostDir, interfacesDir };
 }

@@ -13,13 +13,14 @@ import { PveService } from '../../server/src/modules/pve/service.js';
 import { defaultModules, startService, type RunningService } from '../../server/src/service.js';
 import { run } from '../rig/command.js';
 import { WAN } from '../rig/contracts.js';
-import { RIG_APPLIANCE_TEMPLATE } from '../rig/pve-sim/config.js';
 import {
   apiClient,
   destroyContainer,
   dig,
   eventually,
+  lanBackendConfig,
   lanHostDir,
+  APPLIANCE_VMID,
   startLanContainer,
   tearDownLan,
   waitForAddress,
@@ -27,27 +28,16 @@ import {
 import { backendConfig, currentRig } from './support.js';
 
 const rig = currentRig();
-const interfacesDir = path.join(rig.paths.etcNetworkDir, 'interfaces.d');
-const hostDir = lanHostDir();
-const APPLIANCE = 9999;
+const APPLIANCE = APPLIANCE_VMID;
 const CT = { alpha: 4201, beta: 4202, gamma: 4203, outsider: 4204 } as const;
 const RESERVED_MAC = 'BC:24:11:AA:00:02';
 /** Fixed, so the file never depends on the order Object.entries gives. */
 const containers = Object.values(CT);
 
-const config = backendConfig({
-  network: {
-    interfacesDir,
-    hostDir,
-    // Slow enough that a test sees the broken state, fast enough to repair within 10 s.
-    reconcileIntervalMs: 3000,
-    appliance: {
-      vmid: APPLIANCE,
-      template: `local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`,
-      diskGb: 1,
-      memoryMb: 128,
-    },
-  },
+// Slow enough that a test sees the broken state, fast enough to repair within 10 s.
+const { config, hostDir, interfacesDir } = lanBackendConfig({
+  reconcileIntervalMs: 3000,
+  appliance: { memoryMb: 128 },
 });
 const pve = new PveService(config, createLogger('silent'));
 let service: RunningService;

@@ -11,38 +11,24 @@ import { CaddyService } from '../../server/src/modules/proxy/caddy.js';
 import { ApplianceSite } from '../../server/src/modules/network/site/appliance.js';
 import { PveService } from '../../server/src/modules/pve/service.js';
 import { defaultModules, startService, type RunningService } from '../../server/src/service.js';
-import { RIG_APPLIANCE_TEMPLATE } from '../rig/pve-sim/config.js';
 import {
   apiClient,
   dig,
   eventually,
   inContainerNetwork,
-  lanHostDir,
+  lanBackendConfig,
+  APPLIANCE_VMID,
   startLanContainer,
   tearDownLan,
   tokenHeader,
   waitForAddress,
 } from './lan.js';
-import { backendConfig, currentRig } from './support.js';
+import { currentRig } from './support.js';
 
 const rig = currentRig();
-const interfacesDir = path.join(rig.paths.etcNetworkDir, 'interfaces.d');
-const hostDir = lanHostDir();
-const APPLIANCE = 9999;
+const APPLIANCE = APPLIANCE_VMID;
 const CT = { a1: 4401, a2: 4402, b: 4403, client: 4404 } as const;
-const config = backendConfig({
-  network: {
-    interfacesDir,
-    hostDir,
-    reconcileIntervalMs: 3000,
-    appliance: {
-      vmid: APPLIANCE,
-      template: `local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`,
-      diskGb: 1,
-      memoryMb: 128,
-    },
-  },
-});
+const { config, hostDir, interfacesDir } = lanBackendConfig({ reconcileIntervalMs: 3000 });
 const pve = new PveService(config, createLogger('silent'));
 let service: RunningService;
 let api: ReturnType<typeof apiClient>;

@@ -23,6 +23,9 @@ export class ApplianceError extends Error {}
  * because API tokens may not set the features it needs. Every step checks before it acts.
  */
 export class Appliance {
+  /** The init pid of the appliance whose programs were last found installed. */
+  private toolsCheckedFor: number | undefined;
+
   constructor(
     private readonly pve: PveService,
     private readonly config: ApplianceConfig,
@@ -67,7 +70,11 @@ export class Appliance {
         actions.push(`appliance CT ${this.vmid} was stopped: started`);
       }
       const site = new ApplianceSite(this.pve.pct(), this.vmid, await this.initPid());
-      actions.push(...(await this.installTools(site)));
+      // Checked once per boot of the appliance: each check is a process in the container.
+      if (this.toolsCheckedFor !== site.initPid) {
+        actions.push(...(await this.installTools(site)));
+        this.toolsCheckedFor = site.initPid;
+      }
       // The gateway address may have just moved here (from the node, or a rebuilt
       // appliance): tell the LAN's ARP caches now rather than after they time out.
       if (starting)

@@ -1,6 +1,12 @@
-import { writeFileIfChanged } from '../../core/fs/atomic.js';
+import { readIfExists, writeFileIfChanged } from '../../core/fs/atomic.js';
 import { runChecked } from '../pve/executor/executor.js';
-import { NFT_TABLE, renderNatRuleset, type UpstreamPort } from './render/nftables.js';
+import {
+  NFT_TABLE,
+  renderNatRuleset,
+  renderPortMapUpdate,
+  withoutElements,
+  type UpstreamPort,
+} from './render/nftables.js';
 import type { NetworkSettings } from './settings.js';
 import type { ServiceSite } from './site/site.js';
 
@@ -36,7 +42,13 @@ export class NatService {
     };
   }
 
-  /** Makes NAT what the settings say; returns what had to be repaired. */
+  /**
+   * Makes NAT what the settings say; returns what had to be repaired. When only the
+   * proxy's port map changed, the map's elements are swapped in one transaction and the
+   * table stays: re-creating a NAT table makes the kernel drop the NAT state of every
+   * connection it translated (the proxy's to its upstreams, the containers' masqueraded
+   * ones), which would cut live traffic on each app change.
+   */
   async apply(
     settings: NetworkSettings,
     upstreamPorts: readonly UpstreamPort[] = [],
@@ -44,11 +56,21 @@ export class NatService {
   ): Promise<string[]> {
     const repaired: string[] = [];
     const ruleset = renderNatRuleset(settings, this.site, upstreamPorts);
-    const changed = writeFileIfChanged(this.site.local(this.site.paths.nftFile), ruleset);
+    const file = this.site.local(this.site.paths.nftFile);
+    const previous = readIfExists(file);
+    const changed = writeFileIfChanged(file, ruleset);
     const before = await this.state();
-    if (changed || !before.present || options.force) {
+    if (!before.present || options.force) {
       await runChecked(this.site, ['nft', '-f', this.site.paths.nftFile]);
       repaired.push(changed ? 'NAT rules updated' : 'NAT rules were missing: restored');
+    } else if (changed && previous !== undefined && withoutElements(previous) === withoutElements(ruleset)) {
+      const update = renderPortMapUpdate(upstreamPorts);
+      writeFileIfChanged(this.site.local(this.site.paths.nftMapFile), update);
+      await runChecked(this.site, ['nft', '-f', this.site.paths.nftMapFile]);
+      repaired.push(`proxy port map updated (${upstreamPorts.length} upstreams)`);
+    } else if (changed) {
+      await runChecked(this.site, ['nft', '-f', this.site.paths.nftFile]);
+      repaired.push('NAT rules updated');
     }
     if (!before.ipForward) {
       await runChecked(this.site, ['sysctl', '-w', 'net.ipv4.ip_forward=1']);

@@ -61,7 +61,9 @@ export const ROUTE_DEFAULTS = {
   /** Below the try duration, so a dial to a dead replica leaves time to try another one. */
   dialSeconds: 2,
   responseHeaderSeconds: 60,
-  passive: { maxFails: 1, failDurationSeconds: 10 },
+  // Three, not one: a single transient error on a one-replica app would otherwise take it
+  // out of rotation, and with nowhere else to go every request stalls until it is back.
+  passive: { maxFails: 3, failDurationSeconds: 10 },
 } as const;
 
 export const routeInputSchema = z

@@ -11,7 +11,7 @@ import {
   renderReservations,
   type DnsmasqPlacement,
 } from './dnsmasq.js';
-import { renderNatRuleset } from './nftables.js';
+import { renderNatRuleset, renderPortMapUpdate, withoutElements } from './nftables.js';
 import { renderBridgeStanza } from './bridge.js';
 import { APPLIANCE_BASE, sitePaths } from '../site/site.js';
 
@@ -74,6 +74,30 @@ describe('network renderers', () => {
         { ip: '10.20.0.1; flush ruleset', port: 1 },
       ]),
     );
+  });
+
+  it('updates only the port map when only the ports change (the table, and NAT state, stay)', () => {
+    const placement = { lanInterface: 'eth1', wanInterface: 'eth0' };
+    const one = renderNatRuleset(defaultNetworkSettings, placement, [{ ip: '10.20.0.101', port: 8080 }]);
+    const two = renderNatRuleset(defaultNetworkSettings, placement, [
+      { ip: '10.20.0.101', port: 8080 },
+      { ip: '10.20.0.102', port: 3000 },
+    ]);
+    assert.notEqual(one, two);
+    assert.equal(withoutElements(one), withoutElements(two));
+    assert.equal(withoutElements(one), renderNatRuleset(defaultNetworkSettings, placement));
+    assert.notEqual(
+      withoutElements(one),
+      withoutElements(renderNatRuleset(defaultNetworkSettings, { ...placement, wanInterface: 'eth9' })),
+    );
+    assert.equal(
+      renderPortMapUpdate([
+        { ip: '10.20.0.102', port: 3000 },
+        { ip: '10.20.0.101', port: 8080 },
+      ]),
+      'flush map inet proximity upstream_ports\nadd element inet proximity upstream_ports { 10.20.0.101 : 10.20.0.101 . 8080, 10.20.0.102 : 10.20.0.102 . 3000 }\n',
+    );
+    assert.equal(renderPortMapUpdate([]), 'flush map inet proximity upstream_ports\n');
   });
 
   it('renders full names of other modules, refusing anything that is not a DNS name', () => {

@@ -7,6 +7,8 @@ import type { NatPlacement } from '../render/nftables.js';
 export interface SitePaths extends DnsmasqPlacement {
   conf: string;
   nftFile: string;
+  /** The last update of the proxy's port map alone (see NatService.apply). */
+  nftMapFile: string;
   /** The proxy's config, storage (internal CA), admin socket, pid file and log. */
   caddyDir: string;
 }
@@ -38,6 +40,7 @@ export function sitePaths(base: string, lanInterface: string): SitePaths {
     pidFile: path.join(base, 'dnsmasq.pid'),
     logFile: path.join(base, 'dnsmasq.log'),
     nftFile: path.join(base, 'nat.nft'),
+    nftMapFile: path.join(base, 'nat-ports.nft'),
     caddyDir: path.join(base, 'caddy'),
   };
 }
