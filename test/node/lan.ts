@@ -51,7 +51,7 @@ export function apiClient(baseUrl: string) {
 /** Creates and starts a container on `bridge` by DHCP, as a deploy will; returns when started. */
 export async function startLanContainer(
   pve: PveService,
-  options: { vmid: number; hostname: string; bridge?: string; hwaddr?: string },
+  options: { vmid: number; hostname: string; bridge?: string; hwaddr?: string; tags?: string },
 ): Promise<void> {
   const lxc = pve.service.api.nodes.$(nodeName).lxc;
   const hw = options.hwaddr ? `,hwaddr=${options.hwaddr}` : '';
@@ -63,6 +63,7 @@ export async function startLanContainer(
     rootfs: 'local-lvm:1',
     memory: 64,
     cores: 1,
+    ...(options.tags ? { tags: options.tags } : {}),
   });
   await pve.service.waitForTask(created, { timeoutMs: 60_000 });
   await pve.service.waitForTask(await lxc.$(options.vmid).status.start.$post(), { timeoutMs: 60_000 });

@@ -27,7 +27,7 @@ import { currentRig } from './support.js';
 
 const rig = currentRig();
 const APPLIANCE = APPLIANCE_VMID;
-const CT = { a1: 4401, a2: 4402, b: 4403, client: 4404 } as const;
+const CT = { a1: 4401, a2: 4402, b: 4403, client: 4404, tagged: 4405 } as const;
 const { config, hostDir, interfacesDir } = lanBackendConfig({ reconcileIntervalMs: 3000 });
 const pve = new PveService(config, createLogger('silent'));
 let service: RunningService;
@@ -90,6 +90,7 @@ before(async () => {
   const init = await api<{ health: string; reasons: string[] }>('POST', '/system/network/initialize');
   assert.equal(init.status, 200, JSON.stringify(init.error));
   for (const [name, vmid] of Object.entries(CT)) {
+    if (name === 'tagged') continue;
     await startLanContainer(pve, { vmid, hostname: name === 'client' ? 'client' : `app-${name}` });
     assert.ok(await waitForAddress(vmid, 5000), `${name} got no address`);
   }
@@ -288,5 +289,36 @@ describe('the reverse proxy (Caddy in the appliance)', () => {
     const anonymous = await fetch(`${service.url}/api/v1/system/proxy/metrics`);
     assert.equal(anonymous.status, 401);
     assert.notEqual((await get('metrics.prox.local', [], 'http')).body.includes('caddy_'), true);
+  });
+
+  it('routes a container tagged proximity + proximity-port-<n>, and drops the route with the tag', async () => {
+    await startLanContainer(pve, {
+      vmid: CT.tagged,
+      hostname: 'tagged',
+      tags: 'proximity;proximity-port-8080',
+    });
+    assert.ok(await waitForAddress(CT.tagged, 5000));
+    await serve(CT.tagged, 'tagged');
+    await eventually('its lease reaches the store', 5000, async () => {
+      const leases = (await api<{ hostname: string }[]>('GET', '/network/leases')).data;
+      return leases.some((l) => l.hostname === 'tagged') ? true : undefined;
+    });
+    const found = await api<{ changed: boolean }>('POST', '/system/proxy/discover');
+    assert.equal(found.status, 200, JSON.stringify(found.error));
+    const routes = (await api<{ id: string; source: string }[]>('GET', '/routes')).data;
+    assert.deepEqual(routes.find((r) => r.id === 'tagged')?.source, 'discovered');
+    await eventually('tagged answers', 5000, async () =>
+      (await get('tagged.prox.local')).body === 'tagged' ? true : undefined,
+    );
+
+    const lxc = pve.service.api.nodes.$('pve1').lxc.$(CT.tagged);
+    await lxc.config.$put({ delete: 'tags' });
+    await api('POST', '/system/proxy/discover');
+    const after = (await api<{ id: string }[]>('GET', '/routes')).data;
+    assert.equal(
+      after.some((r) => r.id === 'tagged'),
+      false,
+      'the route outlived its tag',
+    );
   });
 });

@@ -1,20 +1,36 @@
 import type { ModuleFactory } from '../../core/module.js';
 import { AuditRepository } from '../audit/repository.js';
 import { ProxyComponent } from './component.js';
+import { ProxyDiscovery } from './discovery.js';
 import { ProxyRepository } from './repository.js';
 import { proxyRoutes } from './routes.js';
 import { ProxyService } from './service.js';
 
 /** The reverse proxy: routes in the store, Caddy on the network's site. */
-export const proxyModule: ModuleFactory = ({ store, logger, auth, services }) => {
+export const proxyModule: ModuleFactory = ({ config, store, logger, pve, auth, services }) => {
   const network = services.get('network');
   const repository = new ProxyRepository(store.db);
-  const component = new ProxyComponent(repository, network, logger.child({ module: 'proxy' }));
+  const log = logger.child({ module: 'proxy' });
+  const component = new ProxyComponent(repository, network, log);
   network.addComponent(component);
-  const proxy = new ProxyService(repository, component, network);
+  const discovery = new ProxyDiscovery(pve, repository, () => network.settings.bridge, log);
+  const proxy = new ProxyService(repository, component, network, discovery);
   services.provide('proxy', proxy);
+  let timer: NodeJS.Timeout | undefined;
+  const discover = async () => {
+    try {
+      if (await discovery.sync()) await network.reconcile('discovery');
+    } catch (error) {
+      log.warn({ err: error }, 'discovery of tagged containers failed');
+    }
+  };
   return {
     name: 'proxy',
+    start: () => {
+      timer = setInterval(() => void discover(), config.network.reconcileIntervalMs);
+      timer.unref();
+    },
+    stop: () => clearInterval(timer),
     router: proxyRoutes({ proxy, audit: new AuditRepository(store.db), auth }),
     status: async () => {
       const status = await proxy.status();

@@ -51,6 +51,9 @@ export function proxyRoutes(deps: {
     res.json({ data: applied });
   });
 
+  router.post('/system/proxy/discover', canModify, async (_req, res) => {
+    res.json({ data: await proxy.discover() });
+  });
   router.get('/system/proxy/status', canRead, async (_req, res) => {
     res.json({ data: await proxy.status() });
   });

@@ -2,6 +2,7 @@ import { AppError, errors } from '../../core/errors.js';
 import type { NetworkService } from '../network/service.js';
 import { CaddyService } from './caddy.js';
 import type { ProxyComponent } from './component.js';
+import type { ProxyDiscovery } from './discovery.js';
 import { canonicalJson, isDynamicRoute } from './render/caddy.js';
 import type { ProxyRepository } from './repository.js';
 import type { Route, RouteInput } from './route.js';
@@ -18,7 +19,15 @@ export class ProxyService {
     private readonly repository: ProxyRepository,
     private readonly component: ProxyComponent,
     private readonly network: NetworkService,
+    private readonly discovery: ProxyDiscovery,
   ) {}
+
+  /** Reads the containers' tags now (besides the timer) and applies what changed. */
+  async discover(): Promise<{ changed: boolean; skipped: string[] }> {
+    const changed = await this.discovery.sync();
+    if (changed) await this.network.reconcile('discovery');
+    return { changed, skipped: this.discovery.skipped };
+  }
 
   routes(): (Route & { dynamic: boolean })[] {
     return this.repository.routes().map((route) => ({ ...route, dynamic: isDynamicRoute(route) }));
@@ -70,6 +79,7 @@ export class ProxyService {
       dynamicRoutes: routes.filter(isDynamicRoute).length,
       pushes: this.component.pushes,
       unresolvedUpstreams: Object.fromEntries(this.component.unresolved),
+      discoverySkipped: this.discovery.skipped,
     };
     if (!site)
       return { ...base, health: 'down', reasons: ['the services site is not running'], running: false };
