@@ -236,6 +236,22 @@ describe('the reverse proxy (Caddy in the appliance)', () => {
     assert.equal(after.routes, before.routes);
   });
 
+  it('folds a burst of route changes into few Caddy pushes', async () => {
+    const before = (await proxyStatus()).pushes;
+    const burst = Array.from({ length: 10 }, (_, i) =>
+      api('POST', '/routes', route(`burst-${i}`, ['app-b'], { loadBalancing: { policy: 'least_conn' } })),
+    );
+    for (const answer of await Promise.all(burst))
+      assert.equal(answer.status, 201, JSON.stringify(answer.error));
+    const pushes = (await proxyStatus()).pushes - before;
+    console.log(`10 concurrent explicit route changes → ${pushes} Caddy pushes`);
+    assert.ok(pushes <= 3, `${pushes} pushes for one burst`);
+    await eventually('the last of the burst answers', 5000, async () =>
+      (await get('burst-9.prox.local')).body === 'b' ? true : undefined,
+    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => api('DELETE', `/routes/burst-${i}`)));
+  });
+
   it('keeps serving the old config when Caddy refuses a new one (422)', async () => {
     const site = new ApplianceSite(pve.pct(), APPLIANCE, (await rig.runtime.initPid(APPLIANCE))!);
     const caddy = new CaddyService(site);
