@@ -8,6 +8,7 @@ import { Store } from './core/store/store.js';
 import { auditModule } from './modules/audit/module.js';
 import { networkModule } from './modules/network/module.js';
 import { proxyModule } from './modules/proxy/module.js';
+import { tasksModule } from './modules/tasks/module.js';
 import { cors } from './modules/auth/cors.js';
 import { authenticate } from './modules/auth/middleware.js';
 import { AuthService } from './modules/auth/service.js';
@@ -15,7 +16,12 @@ import { PveService } from './modules/pve/service.js';
 import { systemModule } from './modules/system/routes.js';
 
 /** The modules of the product, in start order. */
-export const defaultModules: readonly ModuleFactory[] = [auditModule, networkModule, proxyModule];
+export const defaultModules: readonly ModuleFactory[] = [
+  auditModule,
+  networkModule,
+  proxyModule,
+  tasksModule,
+];
 
 export interface StartOptions {
   logger?: Logger;

@@ -89,6 +89,46 @@ export const migrations: readonly Migration[] = [
         ) STRICT;
       `),
   },
+  {
+    version: 4,
+    name: 'tasks: persisted long-running jobs with steps and logs',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE tasks (
+          id          TEXT PRIMARY KEY,            -- random, in URLs
+          kind        TEXT NOT NULL,               -- e.g. app.deploy
+          target      TEXT,                        -- what it acts on (an app's hostname)
+          state       TEXT NOT NULL CHECK (state IN
+                        ('running', 'succeeded', 'failed', 'cancelling', 'cancelled')),
+          actor       TEXT NOT NULL,               -- PVE user who started it
+          input       TEXT NOT NULL,               -- JSON, validated by the task's kind
+          data        TEXT NOT NULL DEFAULT '{}',  -- JSON the steps keep for later steps / undo
+          error       TEXT,
+          keep_on_failure INTEGER NOT NULL DEFAULT 0 CHECK (keep_on_failure IN (0, 1)),
+          created_at  TEXT NOT NULL,
+          updated_at  TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX tasks_created ON tasks (created_at);
+        CREATE TABLE task_steps (
+          task_id     TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+          idx         INTEGER NOT NULL,
+          name        TEXT NOT NULL,
+          state       TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'undone')),
+          message     TEXT,
+          started_at  TEXT,
+          finished_at TEXT,
+          PRIMARY KEY (task_id, idx)
+        ) STRICT;
+        CREATE TABLE task_logs (
+          id      INTEGER PRIMARY KEY AUTOINCREMENT,
+          task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+          at      TEXT NOT NULL,
+          step    TEXT,
+          line    TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX task_logs_task ON task_logs (task_id, id);
+      `),
+  },
 ];
 
 export const latestSchemaVersion = Math.max(...migrations.map((m) => m.version));
