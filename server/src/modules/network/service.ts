@@ -69,6 +69,11 @@ export class NetworkService {
     return this.deps.reconciler.currentSite(this.settings);
   }
 
+  /** Whether the network was set up (POST /system/network/initialize). */
+  get initialized(): boolean {
+    return this.deps.repository.state().initialized;
+  }
+
   get settings(): NetworkSettings {
     return this.deps.repository.state().settings;
   }

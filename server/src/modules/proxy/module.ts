@@ -18,6 +18,8 @@ export const proxyModule: ModuleFactory = ({ config, store, logger, pve, auth, s
   services.provide('proxy', proxy);
   let timer: NodeJS.Timeout | undefined;
   const discover = async () => {
+    // Nothing to route to before the network exists (and no PVE calls on an idle install).
+    if (!network.initialized) return;
     try {
       if (await discovery.sync()) await network.reconcile('discovery');
     } catch (error) {

@@ -72,7 +72,6 @@ export class ProxyService {
   }
 
   async status() {
-    const site = await this.network.currentSite();
     const routes = this.repository.routes();
     const base = {
       routes: routes.length,
@@ -81,6 +80,9 @@ export class ProxyService {
       unresolvedUpstreams: Object.fromEntries(this.component.unresolved),
       discoverySkipped: this.discovery.skipped,
     };
+    if (!this.network.initialized)
+      return { ...base, health: 'down', reasons: ['the network is not initialised'], running: false };
+    const site = await this.network.currentSite().catch(() => undefined);
     if (!site)
       return { ...base, health: 'down', reasons: ['the services site is not running'], running: false };
     const caddy = new CaddyService(site);
