@@ -1,4 +1,26 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/**
+ * The package's own app catalog: `catalog/` at the package root, found from this file as
+ * version.ts finds package.json (the root is four levels up from src/core/config and from
+ * dist/core/config alike). In a checkout that is `<repo>/catalog`; installed, where the
+ * package puts the server: `/usr/lib/proximity/catalog` next to `/usr/lib/proximity/server`
+ * (the package may ship the files in /usr/share/proximity/catalog and link them there).
+ */
+export const PACKAGE_CATALOG_DIR = fileURLToPath(new URL('../../../../catalog', import.meta.url));
+
+/** Lists of paths are not resolved against the file like single path keys: absolute only. */
+const absolutePaths = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((p) => path.isAbsolute(p), 'must be an absolute path'),
+  )
+  .max(32);
 
 /**
  * The service's configuration: `/etc/proximity/proximity.json` (a dpkg conffile) with
@@ -97,6 +119,15 @@ export const configSchema = z.strictObject({
           cores: z.int().min(1).max(8).default(1),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  /** Apps: where the catalog's manifests come from. */
+  apps: z
+    .strictObject({
+      /** Directories of manifests in Proximity's format, read in this order (first id wins). */
+      catalogDirs: absolutePaths.default(() => [PACKAGE_CATALOG_DIR]),
+      /** Directories of community-scripts metadata (ProxmoxVE helper-scripts), imported after ours. */
+      communityScriptsDirs: absolutePaths.default(() => []),
     })
     .prefault({}),
   /**
