@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseManifest, type AppManifestInput } from './manifest.js';
+
+const good: AppManifestInput = {
+  schemaVersion: 1,
+  id: 'wiki',
+  name: 'Wiki',
+  description: 'A wiki.\nTwo lines.',
+  category: 'Documents & Notes',
+  website: 'https://example.org/',
+  template: { os: 'debian', version: '13' },
+  resources: { cores: 1, memoryMb: 512, diskGb: 4 },
+  ports: [{ port: 8080 }],
+  healthCheck: { path: '/health' },
+  install: [
+    { name: 'Install', argv: ['apt-get', 'install', '-y', 'wiki'] },
+    { name: 'Configure', argv: ['sh', '-c', 'set -eu\necho "$WIKI_TITLE" > /etc/wiki/title'] },
+  ],
+  env: [{ key: 'WIKI_TITLE', default: 'My wiki' }],
+  secrets: [{ key: 'ADMIN_PASSWORD', length: 24, showOnce: true }],
+  safeCommands: [{ name: 'logs', argv: ['journalctl', '-u', 'wiki', '-n', '100', '--no-pager'] }],
+  notes: [{ type: 'warning', text: 'Change the admin password.' }],
+};
+
+/** The manifest with one change; `undefined` removes the key. */
+function variant(change: Record<string, unknown>): unknown {
+  const copy: Record<string, unknown> = structuredClone(good) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(change)) {
+    if (value === undefined) delete copy[key];
+    else copy[key] = value;
+  }
+  return copy;
+}
+
+function refusedFields(value: unknown): Record<string, string> {
+  const result = parseManifest(value);
+  assert.equal(result.ok, false, 'the manifest was accepted');
+  return result.ok ? {} : result.fields;
+}
+
+describe('app manifest', () => {
+  it('accepts a complete manifest and fills in the defaults', () => {
+    const result = parseManifest(good);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.fields));
+    const manifest = result.manifest;
+    assert.equal(manifest.resources.unprivileged, true);
+    assert.deepEqual(manifest.resources.features, {});
+    assert.deepEqual(manifest.ports, [{ port: 8080, protocol: 'http' }]);
+    assert.equal(manifest.healthCheck.timeoutSeconds, 120);
+    assert.equal(manifest.healthCheck.expectStatus, undefined);
+    assert.equal(manifest.install[0]!.timeoutSeconds, 600);
+    assert.equal(manifest.secrets[0]!.showOnce, true);
+    assert.equal(manifest.safeCommands[0]!.timeoutSeconds, 30);
+  });
+
+  it('accepts the optional parts left out, an icon as URL or data URI, and a template volid', () => {
+    const minimal = variant({
+      env: undefined,
+      secrets: undefined,
+      safeCommands: undefined,
+      notes: undefined,
+    });
+    assert.ok(parseManifest(minimal).ok);
+    for (const icon of ['https://example.org/icon.svg', 'data:image/png;base64,iVBORw0KGgo=']) {
+      assert.ok(parseManifest(variant({ icon })).ok, icon);
+    }
+    const template = { os: 'busybox', version: '1.36', volid: 'local:vztmpl/busybox-rig_1.36_amd64.tar.zst' };
+    assert.ok(parseManifest(variant({ template })).ok);
+  });
+
+  it('names the field of each mistake', () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['unknown key', { colour: 'blue' }, 'colour'],
+      ['missing key', { website: undefined }, 'website'],
+      ['id not a slug', { id: 'My_Wiki' }, 'id'],
+      ['id too long', { id: 'a'.repeat(64) }, 'id'],
+      ['name on two lines', { name: 'Wiki\nBad' }, 'name'],
+      ['name with blanks around', { name: ' Wiki' }, 'name'],
+      ['name too long', { name: 'W'.repeat(81) }, 'name'],
+      ['description too long', { description: 'x'.repeat(2001) }, 'description'],
+      ['description with \\r', { description: 'a\r\nb' }, 'description'],
+      ['website not http(s)', { website: 'javascript:alert(1)' }, 'website'],
+      ['icon of another scheme', { icon: 'ftp://example.org/icon.png' }, 'icon'],
+      ['icon as a script data URI', { icon: 'data:text/html;base64,PHNjcmlwdD4=' }, 'icon'],
+      ['unknown OS', { template: { os: 'fedora', version: '40' } }, 'template.os'],
+      ['version not a version', { template: { os: 'debian', version: 'trixie' } }, 'template.version'],
+      [
+        'volid not a template',
+        { template: { os: 'debian', version: '13', volid: 'local:iso/x.iso' } },
+        'template.volid',
+      ],
+      ['no cores', { resources: { cores: 0, memoryMb: 512, diskGb: 4 } }, 'resources.cores'],
+      [
+        'a feature PVE tokens cannot set',
+        { resources: { cores: 1, memoryMb: 512, diskGb: 4, features: { keyctl: true } } },
+        'resources.features.keyctl',
+      ],
+      ['no port', { ports: [] }, 'ports'],
+      ['port out of range', { ports: [{ port: 70000 }] }, 'ports.0.port'],
+      ['a port twice', { ports: [{ port: 80 }, { port: 80 }] }, 'ports.1'],
+      ['too many ports', { ports: Array.from({ length: 9 }, (_, i) => ({ port: 8000 + i })) }, 'ports'],
+      ['health path not a path', { healthCheck: { path: 'health' } }, 'healthCheck.path'],
+      [
+        'a shell string as the program',
+        { install: [{ name: 'Install', argv: ['apt-get install -y wiki'] }] },
+        'install.0.argv.0',
+      ],
+      ['an empty argv', { install: [{ name: 'Install', argv: [] }] }, 'install.0.argv'],
+      ['NUL in an argument', { install: [{ name: 'Install', argv: ['echo', 'a\0b'] }] }, 'install.0.argv.1'],
+      ['a step without a name', { install: [{ argv: ['true'] }] }, 'install.0.name'],
+      ['env key in lower case', { env: [{ key: 'wiki_title', default: '' }] }, 'env.0.key'],
+      ['env key starting with a digit', { env: [{ key: '1TITLE', default: '' }] }, 'env.0.key'],
+      ['env default on two lines', { env: [{ key: 'TITLE', default: 'a\nb' }] }, 'env.0.default'],
+      ['a secret shown again', { secrets: [{ key: 'PASSWORD', showOnce: false }] }, 'secrets.0.showOnce'],
+      ['a short secret', { secrets: [{ key: 'PASSWORD', length: 8 }] }, 'secrets.0.length'],
+      ['a secret that is also an env key', { secrets: [{ key: 'WIKI_TITLE' }] }, 'secrets.0.key'],
+      [
+        'a safe command named twice',
+        {
+          safeCommands: [
+            { name: 'logs', argv: ['journalctl'] },
+            { name: 'logs', argv: ['dmesg'] },
+          ],
+        },
+        'safeCommands.1',
+      ],
+      ['a note of unknown type', { notes: [{ type: 'tip', text: 'x' }] }, 'notes.0.type'],
+      ['too many notes', { notes: Array.from({ length: 21 }, () => ({ text: 'x' })) }, 'notes'],
+    ];
+    for (const [what, change, field] of cases) {
+      const fields = refusedFields(variant(change));
+      assert.ok(field in fields, `${what}: expected ${field}, got ${JSON.stringify(fields)}`);
+    }
+  });
+
+  it('refuses another schemaVersion with that one reason', () => {
+    assert.deepEqual(refusedFields(variant({ schemaVersion: 2, newThing: true })), {
+      schemaVersion: '2 is not supported: this Proximity reads schemaVersion 1',
+    });
+    assert.ok('schemaVersion' in refusedFields(variant({ schemaVersion: undefined })));
+  });
+
+  it('refuses what is not an object', () => {
+    for (const value of [null, [], 'wiki', 1]) assert.ok('(root)' in refusedFields(value));
+  });
+});

@@ -1,0 +1,267 @@
+import { z } from 'zod';
+import { fieldErrors } from '../../../core/http/validate.js';
+import type { FieldErrors } from '../../../core/errors.js';
+
+/**
+ * Proximity's app manifest: one JSON file per app (`catalog/<id>.json`), what the deploy
+ * pipeline needs to make the app's container, install it, route it and check it.
+ *
+ * Everything here is data written by others (the starter catalog, an admin's own directory,
+ * an imported catalog), so every key is known (unknown ones are refused), every string and
+ * array has a limit, and nothing is ever pasted into a shell: install steps and safe commands
+ * are argv arrays run as they are. A step MAY be `["sh", "-c", "<fixed script>"]`; values a
+ * user chooses (env, secrets) reach it only as environment variables, never in its text.
+ */
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+/** The container templates the deploy pipeline knows how to find on a node. */
+export const TEMPLATE_OSES = ['debian', 'ubuntu', 'alpine', 'busybox'] as const;
+export type TemplateOs = (typeof TEMPLATE_OSES)[number];
+
+// Limits, exported so importers can fit what they map into them.
+export const LIMITS = {
+  name: 80,
+  description: 2000,
+  category: 64,
+  url: 2048,
+  dataUri: 64 * 1024,
+  noteText: 2000,
+  notes: 20,
+  stepName: 80,
+  steps: 64,
+  argv: 64,
+  arg: 16 * 1024,
+  env: 64,
+  envValue: 1024,
+  secrets: 16,
+  safeCommands: 32,
+  ports: 8,
+} as const;
+
+/** Control characters (C0, DEL, C1): none in a line; in paragraphs only \n and tabs. */
+const CONTROL = /\p{Cc}/u;
+const isOneLine = (text: string) => !CONTROL.test(text);
+const isParagraphs = (text: string) => !CONTROL.test(text.replace(/[\n\t]/g, ''));
+
+/** One line of printable text without surrounding blanks: names, labels. */
+const line = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine(isOneLine, 'must be one line of printable text')
+    .refine((text) => text.trim() === text, 'must not start or end with blanks');
+
+/** Text that may span lines (\n and tabs; no other control characters, no \r). */
+const paragraphs = (max: number) =>
+  z.string().min(1).max(max).refine(isParagraphs, 'must be printable text (lines end with \\n)');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(LIMITS.url);
+const dataUri = z
+  .string()
+  .max(LIMITS.dataUri)
+  .regex(
+    /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/]+={0,2}$/,
+    'must be a base64 data URI of a png, jpeg, gif, webp or svg image',
+  );
+
+/** A slug: the app's id, also fit to be a host name (`<id>.prox.local`). */
+export const appIdSchema = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a slug: lower-case letters, digits and -');
+
+/** An environment variable's name, as POSIX shells accept it. */
+export const envKeySchema = z
+  .string()
+  .max(64)
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be upper-case letters, digits and _ (not first a digit)');
+
+/**
+ * A command as an argv array: a program name or absolute path first, then its arguments,
+ * each passed as it is (no shell, no expansion). NUL cannot be passed to a program.
+ */
+export const argvSchema = z
+  .array(
+    z
+      .string()
+      .max(LIMITS.arg)
+      .regex(/^[^\0]*$/, 'must not contain NUL'),
+  )
+  .min(1)
+  .max(LIMITS.argv)
+  .superRefine((argv, ctx) => {
+    if (argv[0] !== undefined && !/^[A-Za-z0-9_.+/-]{1,255}$/.test(argv[0]))
+      ctx.addIssue({ code: 'custom', path: [0], message: 'must be a program name or absolute path' });
+  });
+
+const templateSchema = z.strictObject({
+  os: z.enum(TEMPLATE_OSES),
+  /** The distribution's version, as PVE's template names carry it: 13, 24.04, 3.23, 1.36. */
+  version: z
+    .string()
+    .max(16)
+    .regex(/^[0-9]+(\.[0-9]+){0,3}$/, 'must be a version like 13, 24.04 or 3.23'),
+  /** The exact template volume, when it is known: `local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst`. */
+  volid: z
+    .string()
+    .max(255)
+    .regex(
+      /^[a-z][a-z0-9._-]*[a-z0-9]:vztmpl\/[A-Za-z0-9][A-Za-z0-9._+-]*\.tar\.(gz|xz|zst)$/,
+      'must be a PVE template volume like local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst',
+    )
+    .optional(),
+});
+
+const resourcesSchema = z.strictObject({
+  cores: z.int().min(1).max(128),
+  memoryMb: z
+    .int()
+    .min(16)
+    .max(1024 * 1024),
+  diskGb: z
+    .int()
+    .min(1)
+    .max(64 * 1024),
+  /** PVE's default for new containers, and ours. */
+  unprivileged: z.boolean().default(true),
+  /** Only nesting: PVE lets API tokens set no other feature flag. */
+  features: z.strictObject({ nesting: z.boolean().optional() }).prefault({}),
+});
+
+const portSchema = z.strictObject({
+  port: z.int().min(1).max(65535),
+  /** What the app speaks on it: the proxy dials https upstreams with TLS. */
+  protocol: z.enum(['http', 'https']).default('http'),
+});
+
+const healthCheckSchema = z.strictObject({
+  /** Asked on the first port. */
+  path: z
+    .string()
+    .max(256)
+    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%?-]*$/, 'must be a URL path like /health'),
+  /** The status that means healthy; without it any answer below 500 does (the app serves HTTP). */
+  expectStatus: z.int().min(100).max(599).optional(),
+  /** How long a deploy waits for the first healthy answer. */
+  timeoutSeconds: z.int().min(1).max(3600).default(120),
+});
+
+const installStepSchema = z.strictObject({
+  name: line(LIMITS.stepName),
+  argv: argvSchema,
+  timeoutSeconds: z.int().min(1).max(3600).default(600),
+});
+
+const envVarSchema = z.strictObject({
+  key: envKeySchema,
+  /** One line (it may end up in an EnvironmentFile); empty is allowed. */
+  default: z.string().max(LIMITS.envValue).refine(isOneLine, 'must be one line of printable text'),
+  description: line(200).optional(),
+});
+
+const secretSchema = z.strictObject({
+  key: envKeySchema,
+  /** Characters of the generated value (letters and digits). */
+  length: z.int().min(16).max(256).default(32),
+  /** Secrets are shown to the deployer once, after the deploy, and never again. */
+  showOnce: z
+    .literal(true, { error: 'must be true: a secret is shown once, after the deploy' })
+    .default(true),
+  description: line(200).optional(),
+});
+
+const safeCommandSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a short lower-case name like logs'),
+  description: line(200).optional(),
+  /** Read-only by the catalog author's word: status, logs, versions, config checks. */
+  argv: argvSchema,
+  timeoutSeconds: z.int().min(1).max(300).default(30),
+});
+
+const noteSchema = z.strictObject({
+  type: z.enum(['info', 'warning']).default('info'),
+  text: paragraphs(LIMITS.noteText),
+});
+
+function unique<T>(ctx: z.RefinementCtx, path: string, items: readonly T[], key: (item: T) => string) {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const value = key(item);
+    if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [path, index], message: `repeats ${value}` });
+    seen.add(value);
+  });
+}
+
+export const appManifestSchema = z
+  .strictObject({
+    schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+    id: appIdSchema,
+    name: line(LIMITS.name),
+    description: paragraphs(LIMITS.description),
+    category: line(LIMITS.category),
+    icon: z.union([httpUrl, dataUri], { error: 'must be an http(s) URL or an image data URI' }).optional(),
+    website: httpUrl,
+    documentation: httpUrl.optional(),
+    template: templateSchema,
+    resources: resourcesSchema,
+    /** The web port(s) the app serves; the first is the one routed. */
+    ports: z.array(portSchema).min(1).max(LIMITS.ports),
+    healthCheck: healthCheckSchema,
+    /** Run in order inside the container, as root; each should be safe to run again. */
+    install: z.array(installStepSchema).max(LIMITS.steps),
+    env: z.array(envVarSchema).max(LIMITS.env).default([]),
+    secrets: z.array(secretSchema).max(LIMITS.secrets).default([]),
+    safeCommands: z.array(safeCommandSchema).max(LIMITS.safeCommands).default([]),
+    notes: z.array(noteSchema).max(LIMITS.notes).default([]),
+  })
+  .superRefine((manifest, ctx) => {
+    unique(ctx, 'ports', manifest.ports, (p) => `port ${p.port}`);
+    unique(ctx, 'safeCommands', manifest.safeCommands, (c) => `name ${c.name}`);
+    unique(ctx, 'env', manifest.env, (e) => `key ${e.key}`);
+    const envKeys = new Set(manifest.env.map((e) => e.key));
+    unique(ctx, 'secrets', manifest.secrets, (s) => `key ${s.key}`);
+    manifest.secrets.forEach((secret, index) => {
+      if (envKeys.has(secret.key))
+        ctx.addIssue({ code: 'custom', path: ['secrets', index, 'key'], message: `is also an env key` });
+    });
+  });
+
+/** A manifest as written in a file (defaults may be left out). */
+export type AppManifestInput = z.input<typeof appManifestSchema>;
+/** A validated manifest, defaults filled in: what the rest of the service works with. */
+export type AppManifest = z.output<typeof appManifestSchema>;
+export type AppTemplate = AppManifest['template'];
+export type AppResources = AppManifest['resources'];
+export type AppPort = AppManifest['ports'][number];
+export type AppHealthCheck = AppManifest['healthCheck'];
+export type InstallStep = AppManifest['install'][number];
+export type EnvVar = AppManifest['env'][number];
+export type SecretSpec = AppManifest['secrets'][number];
+export type SafeCommand = AppManifest['safeCommands'][number];
+export type AppNote = AppManifest['notes'][number];
+
+export type ManifestResult = { ok: true; manifest: AppManifest } | { ok: false; fields: FieldErrors };
+
+/**
+ * Validates a parsed manifest file. A file of another schemaVersion gets that one reason,
+ * not a list of fields this version does not know.
+ */
+export function parseManifest(value: unknown): ManifestResult {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const version = (value as Record<string, unknown>).schemaVersion;
+    if (version !== undefined && version !== MANIFEST_SCHEMA_VERSION) {
+      return {
+        ok: false,
+        fields: {
+          schemaVersion: `${JSON.stringify(version).slice(0, 40)} is not supported: this Proximity reads schemaVersion ${MANIFEST_SCHEMA_VERSION}`,
+        },
+      };
+    }
+  }
+  const result = appManifestSchema.safeParse(value);
+  return result.success
+    ? { ok: true, manifest: result.data }
+    : { ok: false, fields: fieldErrors(result.error) };
+}
