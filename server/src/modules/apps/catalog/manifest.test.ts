@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { configSchema, PACKAGE_CATALOG_DIR } from '../../../core/config/schema.js';
 import { parseManifest, type AppManifestInput } from './manifest.js';
 
 const good: AppManifestInput = {
@@ -143,5 +147,46 @@ describe('app manifest', () => {
 
   it('refuses what is not an object', () => {
     for (const value of [null, [], 'wiki', 1]) assert.ok('(root)' in refusedFields(value));
+  });
+});
+
+describe('the starter catalog', () => {
+  const files = readdirSync(PACKAGE_CATALOG_DIR).filter((name) => name.endsWith('.json'));
+  const manifests = files.map((file) => {
+    const result = parseManifest(JSON.parse(readFileSync(path.join(PACKAGE_CATALOG_DIR, file), 'utf8')));
+    assert.ok(result.ok, `${file}: ${JSON.stringify(!result.ok && result.fields)}`);
+    return { file, manifest: result.manifest };
+  });
+
+  it('is found where the configuration says by default, and every manifest is valid', () => {
+    assert.equal(PACKAGE_CATALOG_DIR, path.resolve(import.meta.dirname, '../../../../../catalog'));
+    assert.deepEqual(configSchema.parse({}).apps, {
+      catalogDirs: [PACKAGE_CATALOG_DIR],
+      communityScriptsDirs: [],
+    });
+    assert.equal(configSchema.safeParse({ apps: { catalogDirs: ['catalog'] } }).success, false, 'relative');
+    assert.deepEqual(files.sort(), ['nginx.json', 'node-hello.json', 'rig-hello.json', 'static-site.json']);
+    for (const { file, manifest } of manifests) assert.equal(`${manifest.id}.json`, file);
+  });
+
+  it('has shell scripts that parse, and uses only busybox for the rig app', () => {
+    for (const { file, manifest } of manifests) {
+      for (const step of [...manifest.install, ...manifest.safeCommands]) {
+        if (step.argv[0] === 'sh' && step.argv[1] === '-c') {
+          // -n: read the script, run nothing.
+          execFileSync('sh', ['-n', '-c', step.argv[2]!]);
+        } else {
+          assert.ok(!step.argv[0]!.includes(' '), `${file}: ${step.name}`);
+        }
+      }
+    }
+    const rig = manifests.find(({ manifest }) => manifest.id === 'rig-hello')!.manifest;
+    assert.equal(rig.template.os, 'busybox');
+    assert.deepEqual(
+      rig.ports.map((p) => p.port),
+      [8080],
+    );
+    const programs = new Set([...rig.install, ...rig.safeCommands].map((step) => step.argv[0]));
+    assert.deepEqual([...programs].sort(), ['cat', 'kill', 'mkdir', 'ps', 'sh']);
   });
 });
