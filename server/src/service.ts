@@ -5,6 +5,7 @@ import { createApp } from './core/http/app.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { ServiceRegistry, type ModuleFactory, type ServiceModule } from './core/module.js';
 import { Store } from './core/store/store.js';
+import { catalogModule } from './modules/apps/catalog/module.js';
 import { auditModule } from './modules/audit/module.js';
 import { networkModule } from './modules/network/module.js';
 import { proxyModule } from './modules/proxy/module.js';
@@ -21,6 +22,7 @@ export const defaultModules: readonly ModuleFactory[] = [
   networkModule,
   proxyModule,
   tasksModule,
+  catalogModule,
 ];
 
 export interface StartOptions {
