@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { renameSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { writeFileIfChanged, readIfExists } from '../../core/fs/atomic.js';
 import { runChecked } from '../pve/executor/executor.js';
@@ -11,6 +12,7 @@ import {
 } from './render/dnsmasq.js';
 import type { NameRow, ReservationRow } from './repository.js';
 import type { NetworkSettings } from './settings.js';
+import { isLiveProcess, logTail, pidFromFile } from './site/process.js';
 import type { ServiceSite } from './site/site.js';
 
 /** What dnsmasq should serve. */
@@ -104,25 +106,7 @@ export class DnsService {
 
   /** The running dnsmasq's pid (as the site sees it), from its pid file, checked against /proc. */
   async pid(): Promise<number | undefined> {
-    const text = readIfExists(this.site.local(this.paths.pidFile))?.trim();
-    if (!text || !/^\d+$/.test(text)) return undefined;
-    return this.isDnsmasq(Number(text)) ? Number(text) : undefined;
-  }
-
-  /**
-   * Whether `pid` (as the site sees it) is a dnsmasq that has not finished exiting. From
-   * /proc/<pid>/stat, not cmdline: an exiting process loses its cmdline before it closes
-   * its sockets, and a successor started in that gap cannot bind port 53.
-   */
-  private isDnsmasq(pid: number): boolean {
-    // /proc of the site: for the appliance, its own procfs mount (its pid namespace).
-    try {
-      const stat = readFileSync(this.site.local(`/proc/${pid}/stat`), 'utf8');
-      const match = /^\d+ \((.*)\) (\S)/.exec(stat);
-      return match?.[1] === 'dnsmasq' && match[2] !== 'Z' && match[2] !== 'X';
-    } catch {
-      return false;
-    }
+    return pidFromFile(this.site, this.paths.pidFile, 'dnsmasq');
   }
 
   async stop(pid?: number): Promise<void> {
@@ -132,18 +116,16 @@ export class DnsService {
     // Wait for the process, not its pid file: dnsmasq removes the file before it has let
     // go of port 53, and a successor started then cannot bind.
     const deadline = Date.now() + STOP_WAIT_MS;
-    while (Date.now() < deadline && this.isDnsmasq(running)) await sleep(50);
-    if (this.isDnsmasq(running)) {
+    while (Date.now() < deadline && isLiveProcess(this.site, running, 'dnsmasq')) await sleep(50);
+    if (isLiveProcess(this.site, running, 'dnsmasq')) {
       await this.site.run(['kill', '-KILL', String(running)]);
-      while (this.isDnsmasq(running)) await sleep(50);
+      while (isLiveProcess(this.site, running, 'dnsmasq')) await sleep(50);
     }
   }
 
   /** The last `lines` lines of dnsmasq's log, at most 256 KiB read. */
   logTail(lines: number): string[] {
-    const file = this.site.local(this.paths.logFile);
-    const text = readTail(file, 256 * 1024);
-    return text.split('\n').filter(Boolean).slice(-lines);
+    return logTail(this.site, this.paths.logFile, lines);
   }
 
   /** undefined when it cannot be read (no lease yet, or the appliance is restarting). */
@@ -169,26 +151,6 @@ export class DnsService {
   }
 }
 
-/** The last maxBytes of a file, from the first whole line on: a big log is never read whole. */
-function readTail(file: string, maxBytes: number): string {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.max(0, size - maxBytes);
-    const buffer = Buffer.alloc(size - start);
-    readSync(fd, buffer, 0, buffer.length, start);
-    const text = buffer.toString('utf8');
-    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** dnsmasq appends to its log forever; one old generation is kept, rotated at start. */
 function rotateLog(file: string): void {
   try {
@@ -196,8 +158,4 @@ function rotateLog(file: string): void {
   } catch {
     // No log yet.
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

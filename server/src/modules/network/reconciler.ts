@@ -111,19 +111,20 @@ export class NetworkReconciler {
       const site = await this.placeServices(settings, result.actions);
       this.site = site;
       if (site) {
+        // Leases first: the components resolve upstream names from them, once for the pass.
+        await this.syncLeases(site);
+        const plans = this.components.map((component) => component.plan(settings));
         const dns = new DnsService(site);
         const desired = {
           settings,
           reservations: repository.reservations(),
           names: repository.names(),
-          records: this.components.flatMap((c) => c.dnsRecords(settings)),
+          records: plans.flatMap((plan) => plan.dnsRecords),
         };
         result.actions.push(...(await dns.apply(desired)).map((change) => change.message));
-        const ports = this.components.flatMap((c) => c.upstreamPorts(settings));
+        const ports = plans.flatMap((plan) => plan.upstreamPorts);
         result.actions.push(...(await new NatService(site).apply(settings, ports)));
-        await this.syncLeases(site);
-        for (const component of this.components)
-          result.actions.push(...(await component.apply(site, settings)));
+        for (const plan of plans) result.actions.push(...(await plan.apply(site)));
       }
     } catch (error) {
       result.ok = false;
@@ -177,7 +178,7 @@ export class NetworkReconciler {
         this.fallback = { since: new Date().toISOString(), reason: error.message };
         repository.addEvent(
           'fallback',
-          `appliance unavailable, containers fall back to ${'the uplink'}: ${error.message}`,
+          `appliance unavailable, containers fall back to the uplink: ${error.message}`,
         );
       }
       throw error;

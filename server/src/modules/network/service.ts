@@ -134,27 +134,20 @@ export class NetworkService {
     const { repository } = this.deps;
     const { settings } = repository.state();
     const reservations = repository.reservations();
+    if (input.ip !== undefined && !inRange(input.ip, settings.statics)) {
+      const range = `must be in the static range ${settings.statics.start}–${settings.statics.end}`;
+      throw errors.validation(`ip ${range}`, { ip: range });
+    }
     const fields: Record<string, string> = {};
-    if (reservations.some((r) => r.mac === input.mac)) fields.mac = 'already has a reservation';
+    if (reservations.some((r) => r.mac === input.mac)) fields.mac = `${input.mac} already has a reservation`;
     if (
       reservations.some((r) => r.hostname === input.hostname) ||
       repository.names().some((n) => n.hostname === input.hostname)
     )
-      fields.hostname = 'is already in use';
-    if (input.ip !== undefined) {
-      if (!inRange(input.ip, settings.statics))
-        throw errors.validation(
-          `ip must be in the static range ${settings.statics.start}–${settings.statics.end}`,
-          {
-            ip: `must be in the static range ${settings.statics.start}–${settings.statics.end}`,
-          },
-        );
-      if (reservations.some((r) => r.ip === input.ip)) fields.ip = 'is already reserved';
-    }
-    if (Object.keys(fields).length > 0) {
-      const [first] = Object.entries(fields);
-      throw errors.conflict(`${first![0]} ${input[first![0] as 'mac']} ${first![1]}`, fields);
-    }
+      fields.hostname = `${input.hostname} is already in use`;
+    if (input.ip !== undefined && reservations.some((r) => r.ip === input.ip))
+      fields.ip = `${input.ip} is already reserved`;
+    if (Object.keys(fields).length > 0) throw errors.conflict(Object.values(fields).join('; '), fields);
     const ip = input.ip ?? this.freeStatic(settings, reservations);
     const row = repository.addReservation({ mac: input.mac, hostname: input.hostname, ip });
     return { ...row, ...(await this.applyNow('reservation')) };

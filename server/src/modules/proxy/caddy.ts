@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { errors } from '../../core/errors.js';
 import { readIfExists, writeFileIfChanged } from '../../core/fs/atomic.js';
 import { runChecked } from '../pve/executor/executor.js';
+import { logTail, pidFromFile } from '../network/site/process.js';
 import type { ServiceSite } from '../network/site/site.js';
 
 /** Where Caddy's files are on a site (inside the appliance, or on the node). */
@@ -44,15 +45,13 @@ export class CaddyService {
 
   /** The running Caddy's pid as the site sees it, if its pid file names a live caddy. */
   pid(): number | undefined {
-    const text = readIfExists(this.site.local(this.paths.pidFile))?.trim();
-    if (!text || !/^\d+$/.test(text)) return undefined;
-    try {
-      const stat = readFileSync(this.site.local(`/proc/${text}/stat`), 'utf8');
-      const match = /^\d+ \((.*)\) (\S)/.exec(stat);
-      return match?.[1] === 'caddy' && match[2] !== 'Z' && match[2] !== 'X' ? Number(text) : undefined;
-    } catch {
-      return undefined;
-    }
+    return pidFromFile(this.site, this.paths.pidFile, 'caddy');
+  }
+
+  /** `caddy version`'s first word (v2.6.2), or null if it does not answer. */
+  async version(): Promise<string | null> {
+    const result = await this.site.run([CADDY, 'version']);
+    return result.code === 0 ? (result.stdout.trim().split(' ')[0] ?? null) : null;
   }
 
   /**
@@ -133,8 +132,7 @@ export class CaddyService {
   }
 
   logTail(lines: number): string[] {
-    const text = readIfExists(this.site.local(this.paths.logFile)) ?? '';
-    return text.split('\n').filter(Boolean).slice(-lines);
+    return logTail(this.site, this.paths.logFile, lines);
   }
 
   /** One request to the admin API over its unix socket. */
@@ -188,8 +186,4 @@ function caddyMessage(body: string): string {
   } catch {
     return body.trim().slice(0, 500);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,7 +1,5 @@
 import type { Logger } from '../../core/logger.js';
-import type { SiteComponent } from '../network/component.js';
-import type { DnsRecord } from '../network/render/dnsmasq.js';
-import type { UpstreamPort } from '../network/render/nftables.js';
+import type { SiteComponent, SitePlan } from '../network/component.js';
 import type { NetworkService } from '../network/service.js';
 import type { NetworkSettings } from '../network/settings.js';
 import type { ServiceSite } from '../network/site/site.js';
@@ -23,10 +21,16 @@ import type { ProxyRepository } from './repository.js';
  * routes with their own options are rendered into the config, and a change to those is
  * one `POST /load`, sent only when the document differs from what Caddy runs.
  */
+/** The proxy's plan for one pass: routes resolved once, what DNS and nft need, and Caddy's document. */
+export interface ProxyPlan extends SitePlan {
+  /** Upstream names that resolved to no address, per route. */
+  unresolved: Map<string, string[]>;
+  /** The whole document Caddy should run on `site`. */
+  document(site: ServiceSite): Record<string, unknown>;
+}
+
 export class ProxyComponent implements SiteComponent {
   readonly name = 'proxy';
-  /** Set by each apply: upstream names that resolved to nothing, per route. */
-  unresolved = new Map<string, string[]>();
   /** Reloads done (config pushes): the benchmark and the status report it. */
   pushes = 0;
 
@@ -36,8 +40,39 @@ export class ProxyComponent implements SiteComponent {
     private readonly logger: Logger,
   ) {}
 
+  plan(settings: NetworkSettings): ProxyPlan {
+    const { routes, unresolved } = this.resolveRoutes();
+    const dynamic = partitionRoutes(routes).dynamic;
+    // LAN clients reach every app through the proxy, on the gateway address; the
+    // catch-all finds a dynamic route's replicas by DNS and their ports by the nft map.
+    const dnsRecords = [
+      ...routes.flatMap((route) =>
+        route.hostnames.map((hostname) => ({ name: `${hostname}.${settings.domain}`, ip: settings.gateway })),
+      ),
+      ...dynamic.flatMap((route) =>
+        route.hostnames.flatMap((hostname) =>
+          route.upstreams.map((u) => ({
+            name: `${hostname}.${UPSTREAM_ZONE}.${settings.domain}`,
+            ip: u.host,
+          })),
+        ),
+      ),
+    ];
+    const upstreamPorts = dynamic.flatMap((route) =>
+      route.upstreams.map((u) => ({ ip: u.host, port: u.port })),
+    );
+    const document = (site: ServiceSite) => this.document(routes, site, settings);
+    return {
+      dnsRecords,
+      upstreamPorts,
+      unresolved,
+      document,
+      apply: (site) => this.apply(site, document(site)),
+    };
+  }
+
   /** Routes with every upstream host as an address (LAN names resolved from DHCP/DNS). */
-  resolvedRoutes(): ResolvedRoute[] {
+  private resolveRoutes(): { routes: ResolvedRoute[]; unresolved: Map<string, string[]> } {
     const addresses = this.lanAddresses();
     const unresolved = new Map<string, string[]>();
     const routes = this.repository.routes().map((route) => {
@@ -52,35 +87,17 @@ export class ProxyComponent implements SiteComponent {
       });
       return { ...route, upstreams };
     });
-    this.unresolved = unresolved;
-    return routes.filter((route) => route.upstreams.length > 0);
+    return { routes: routes.filter((route) => route.upstreams.length > 0), unresolved };
   }
 
-  dnsRecords(settings: NetworkSettings): DnsRecord[] {
-    const routes = this.resolvedRoutes();
-    // LAN clients reach every app through the proxy, on the gateway address.
-    const records = routes.flatMap((route) =>
-      route.hostnames.map((hostname) => ({ name: `${hostname}.${settings.domain}`, ip: settings.gateway })),
-    );
-    // The catch-all finds a dynamic route's replicas by DNS (as the renderer partitions them).
-    for (const route of partitionRoutes(routes).dynamic)
-      for (const hostname of route.hostnames)
-        for (const upstream of route.upstreams)
-          records.push({ name: `${hostname}.${UPSTREAM_ZONE}.${settings.domain}`, ip: upstream.host });
-    return records;
-  }
-
-  upstreamPorts(): UpstreamPort[] {
-    return partitionRoutes(this.resolvedRoutes()).dynamic.flatMap((route) =>
-      route.upstreams.map((u) => ({ ip: u.host, port: u.port })),
-    );
-  }
-
-  /** The whole document Caddy should run on `site`. */
-  document(site: ServiceSite, settings: NetworkSettings): Record<string, unknown> {
+  private document(
+    routes: ResolvedRoute[],
+    site: ServiceSite,
+    settings: NetworkSettings,
+  ): Record<string, unknown> {
     const caddy = new CaddyService(site);
     const config = renderCaddyConfig({
-      routes: this.resolvedRoutes(),
+      routes,
       settings: { domain: settings.domain, metrics: this.repository.metrics() },
       site: {
         adminSocket: caddy.paths.adminSocket,
@@ -97,9 +114,8 @@ export class ProxyComponent implements SiteComponent {
     };
   }
 
-  async apply(site: ServiceSite, settings: NetworkSettings): Promise<string[]> {
+  private async apply(site: ServiceSite, document: Record<string, unknown>): Promise<string[]> {
     const caddy = new CaddyService(site);
-    const document = this.document(site, settings);
     const text = canonicalJson(document);
     if (caddy.pid() === undefined) {
       await caddy.start(text);

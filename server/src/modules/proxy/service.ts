@@ -73,11 +73,12 @@ export class ProxyService {
 
   async status() {
     const routes = this.repository.routes();
+    const plan = this.component.plan(this.network.settings);
     const base = {
       routes: routes.length,
       dynamicRoutes: routes.filter(isDynamicRoute).length,
       pushes: this.component.pushes,
-      unresolvedUpstreams: Object.fromEntries(this.component.unresolved),
+      unresolvedUpstreams: Object.fromEntries(plan.unresolved),
       discoverySkipped: this.discovery.skipped,
     };
     if (!this.network.initialized)
@@ -98,16 +99,12 @@ export class ProxyService {
     const [current, upstreams, version] = await Promise.all([
       caddy.currentConfig().catch(() => undefined),
       caddy.upstreams().catch(() => []),
-      site.run([caddyBinary, 'version']).then((r) => r.stdout.trim().split(' ')[0] ?? null),
+      caddy.version(),
     ]);
-    const inSync =
-      current !== undefined &&
-      canonicalJson(current) === canonicalJson(this.component.document(site, this.network.settings));
+    const inSync = current !== undefined && canonicalJson(current) === canonicalJson(plan.document(site));
     const reasons = [
       ...(inSync ? [] : ['Caddy runs another config than the routes say (the reconciler will push)']),
-      ...[...this.component.unresolved].map(
-        ([id, names]) => `route ${id}: no address for ${names.join(', ')}`,
-      ),
+      ...[...plan.unresolved].map(([id, names]) => `route ${id}: no address for ${names.join(', ')}`),
     ];
     return {
       ...base,
@@ -158,5 +155,3 @@ export class ProxyService {
     return { applied: false, reason: pass.error ?? 'unknown' };
   }
 }
-
-const caddyBinary = '/usr/bin/caddy';
