@@ -197,6 +197,83 @@ describe('TaskEngine', () => {
     assert.equal(logs.at(-1)!.line, 'line 2099');
   });
 
+  it('finishes, after a crash, a rollback that was under way, and keeps its first cause', async () => {
+    const store = openStore();
+    const first = world();
+    const crashed = engineOn(store);
+    crashed.register<unknown, Data>({
+      kind: 'demo',
+      // "one" cannot be undone in the crashed process: it dies while undoing it.
+      steps: [{ ...first.step('one'), undo: () => new Promise(() => {}) }, first.step('two', { fail: true })],
+    });
+    const { id } = crashed.start('demo', { input: {}, actor: 'root@pam' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.deepEqual(
+      store.db
+        .prepare('SELECT state FROM task_steps WHERE task_id = ? ORDER BY idx')
+        .all(id)
+        .map((row) => (row as { state: string }).state),
+      ['done', 'undone'],
+      'the crash came in the middle of the rollback',
+    );
+    const second = world();
+    second.made.add('one');
+    const restarted = engineOn(store);
+    // A kind that resumes: a task found rolling back must still roll back, not run again.
+    restarted.register<unknown, Data>({ kind: 'demo', steps: [second.step('one'), second.step('two')] });
+    restarted.resumeUnfinished();
+    const task = await restarted.settled(id);
+    assert.equal(task.state, 'failed');
+    assert.equal(task.error, 'two: two broke');
+    assert.deepEqual(second.runs, [], 'nothing ran forward again');
+    assert.deepEqual(second.made, new Set());
+  });
+
+  it('stores the task and what `within` writes together, or neither', () => {
+    const store = openStore();
+    const engine = engineOn(store);
+    store.db.exec('CREATE TABLE claims (name TEXT PRIMARY KEY)');
+    engine.register<unknown, Data>({ kind: 'demo', steps: [] });
+    const claim = (name: string) =>
+      engine.start('demo', {
+        input: {},
+        actor: 'root@pam',
+        within: () => store.db.prepare('INSERT INTO claims VALUES (?)').run(name),
+      });
+    claim('wiki');
+    assert.throws(() => claim('wiki'), /UNIQUE/);
+    assert.equal(engine.list(10, 0).total, 1, 'the second task was not stored');
+  });
+
+  it("shows a running step's progress message and calls `finished` once the task is final", async () => {
+    const engine = engineOn(openStore());
+    let release: () => void = () => {};
+    const finished: string[] = [];
+    engine.register<unknown, Data>({
+      kind: 'demo',
+      steps: [
+        {
+          name: 'long',
+          run: (ctx) => {
+            ctx.progress('2/4: halfway');
+            return new Promise<void>((resolve) => (release = resolve));
+          },
+        },
+      ],
+      finished: (task) => finished.push(task.state),
+    });
+    const { id } = engine.start('demo', { input: {}, actor: 'root@pam' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(
+      engine.get(id).steps.map((s) => [s.state, s.message]),
+      [['running', '2/4: halfway']],
+    );
+    assert.deepEqual(finished, []);
+    release();
+    await engine.settled(id);
+    assert.deepEqual(finished, ['succeeded']);
+  });
+
   it('refuses an unknown kind with a 400', () => {
     const engine = engineOn(openStore());
     assert.throws(() => engine.start('nope', { input: {}, actor: 'root@pam' }), { status: 400 } as never);

@@ -13,6 +13,8 @@ export interface StepContext<Input, Data extends Record<string, unknown>> {
   /** Persists `data` now: record an intent (a VMID about to be created) before acting on it. */
   save(): void;
   log(line: string): void;
+  /** Sets the step's current message ("install 2/4: Write the page") for those following. */
+  progress(message: string): void;
   /** Aborted when the task is cancelled: long waits should give up. */
   readonly signal: AbortSignal;
 }
@@ -32,6 +34,8 @@ export interface TaskKind<Input, Data extends Record<string, unknown>> {
   steps: readonly StepDefinition<Input, Data>[];
   /** After a crash: go on from the interrupted step (default) or roll back what was done. */
   onInterrupted?: 'resume' | 'rollback';
+  /** Called once the task is final (also after a restart); must not throw. */
+  finished?(task: TaskRecord): void;
 }
 
 export type TaskEvent = { type: 'task'; task: TaskRecord } | { type: 'log'; log: TaskLogLine };
@@ -52,8 +56,21 @@ export class TaskEngine {
   constructor(
     private readonly repository: TaskRepository,
     private readonly logger: Logger,
+    /**
+     * A crash test's failpoint, `<kind>/<step>/<before|after|undo>`: the process kills itself
+     * (SIGKILL, no clean-up) when that step has been marked running (`before`), when its
+     * work is done but not yet recorded (`after`, the hardest case for a resume), or when a
+     * rollback is about to undo it (`undo`). Set only by tests, through PROXIMITY_FAILPOINT.
+     */
+    private readonly failpoint?: string | undefined,
   ) {
     this.events.setMaxListeners(0);
+  }
+
+  private crashIfFailpoint(kind: string, step: string, when: 'before' | 'after' | 'undo'): void {
+    if (this.failpoint !== `${kind}/${step}/${when}`) return;
+    this.logger.warn({ failpoint: this.failpoint }, 'failpoint reached: killing the process');
+    process.kill(process.pid, 'SIGKILL');
   }
 
   register<Input, Data extends Record<string, unknown>>(kind: TaskKind<Input, Data>): void {
@@ -64,18 +81,31 @@ export class TaskEngine {
   /** Records a new task and runs it in the background; returns its record at once. */
   start(
     kindName: string,
-    options: { input: unknown; target?: string; actor: string; keepOnFailure?: boolean },
+    options: {
+      input: unknown;
+      target?: string;
+      actor: string;
+      keepOnFailure?: boolean;
+      /**
+       * Runs in the transaction that records the task (an app's row that reserves its name):
+       * both are stored or, if it throws, neither.
+       */
+      within?: (taskId: string) => void;
+    },
   ) {
     const kind = this.kind(kindName);
     const id = randomUUID();
-    this.repository.create({
-      id,
-      kind: kind.kind,
-      target: options.target ?? null,
-      actor: options.actor,
-      input: options.input,
-      keepOnFailure: options.keepOnFailure ?? false,
-      steps: kind.steps.map((step) => step.name),
+    this.repository.atomically(() => {
+      options.within?.(id);
+      this.repository.create({
+        id,
+        kind: kind.kind,
+        target: options.target ?? null,
+        actor: options.actor,
+        input: options.input,
+        keepOnFailure: options.keepOnFailure ?? false,
+        steps: kind.steps.map((step) => step.name),
+      });
     });
     this.launch(id, 'run');
     return this.get(id);
@@ -85,6 +115,11 @@ export class TaskEngine {
     const task = this.repository.get(id);
     if (!task) throw errors.notFound(`no task ${id}`);
     return task;
+  }
+
+  /** The task, or undefined (get() answers a 404 instead). */
+  find(id: string): TaskRecord | undefined {
+    return this.repository.get(id);
   }
 
   list(limit: number, offset: number) {
@@ -122,13 +157,15 @@ export class TaskEngine {
         this.repository.setState(id, 'failed', `unknown task kind ${task.kind} after a restart`);
         continue;
       }
-      const rollback = task.state === 'cancelling' || kind.onInterrupted === 'rollback';
+      // A failed or undone step means it was rolling back when the service died: go on with that.
+      const wasRollingBack = task.steps.some((step) => step.state === 'failed' || step.state === 'undone');
+      const rollback = task.state === 'cancelling' || wasRollingBack || kind.onInterrupted === 'rollback';
       this.repository.log(
         id,
         null,
         `the service restarted during this task: ${rollback ? 'rolling back' : 'resuming'}`,
       );
-      this.launch(id, rollback ? 'rollback' : 'run');
+      this.launch(id, rollback ? 'rollback' : 'run', wasRollingBack ? task.error : null);
     }
     return ids;
   }
@@ -152,12 +189,20 @@ export class TaskEngine {
     return kind;
   }
 
-  private launch(id: string, mode: 'run' | 'rollback'): void {
+  private launch(id: string, mode: 'run' | 'rollback', reason: string | null = null): void {
     const controller = new AbortController();
-    const done = (mode === 'run' ? this.run(id, controller) : this.rollback(id, controller, null))
+    const done = (mode === 'run' ? this.run(id, controller) : this.rollback(id, controller, reason))
       .catch((error: unknown) => this.logger.error({ err: error, task: id }, 'task engine error'))
       .finally(() => {
         this.running.delete(id);
+        const task = this.repository.get(id);
+        if (task && !['running', 'cancelling'].includes(task.state)) {
+          try {
+            this.kinds.get(task.kind)?.finished?.(task);
+          } catch (error) {
+            this.logger.error({ err: error, task: id }, 'task finished hook failed');
+          }
+        }
         this.emitTask(id);
       });
     this.running.set(id, { controller, done });
@@ -176,6 +221,12 @@ export class TaskEngine {
       data,
       save: () => this.repository.setData(id, data),
       log: (line) => this.emitLog(id, this.repository.log(id, step, line)),
+      progress: (message) => {
+        const idx = task.steps.findIndex((s) => s.name === step);
+        if (idx === -1) return;
+        this.repository.setStepMessage(id, idx, message);
+        this.emitTask(id);
+      },
       signal: controller.signal,
     };
   }
@@ -195,7 +246,9 @@ export class TaskEngine {
       this.emitTask(id);
       const context = this.context(id, controller, step.name);
       try {
+        this.crashIfFailpoint(kind.kind, step.name, 'before');
         const message = await step.run(context);
+        this.crashIfFailpoint(kind.kind, step.name, 'after');
         context.save();
         this.repository.setStep(id, idx, 'done', message ?? undefined);
         this.emitTask(id);
@@ -212,6 +265,8 @@ export class TaskEngine {
           this.repository.setState(id, 'failed', reason);
           return;
         }
+        // Kept with the task, so a rollback the next process finishes still says why.
+        this.repository.setState(id, current.state, reason);
         return this.rollback(id, controller, reason);
       }
     }
@@ -236,6 +291,7 @@ export class TaskEngine {
       const step = kind.steps[idx]!;
       const context = this.context(id, controller, step.name);
       try {
+        this.crashIfFailpoint(kind.kind, step.name, 'undo');
         await step.undo?.(context);
         context.save();
         this.repository.setStep(id, idx, 'undone');

@@ -8,7 +8,11 @@ import { taskRoutes } from './routes.js';
  * the engine when they are built; start() then resumes what a previous process left.
  */
 export const tasksModule: ModuleFactory = ({ store, logger, auth, services }) => {
-  const engine = new TaskEngine(new TaskRepository(store.db), logger.child({ module: 'tasks' }));
+  const engine = new TaskEngine(
+    new TaskRepository(store.db),
+    logger.child({ module: 'tasks' }),
+    process.env.PROXIMITY_FAILPOINT,
+  );
   services.provide('tasks', engine);
   return {
     name: 'tasks',

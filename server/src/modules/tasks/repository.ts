@@ -76,6 +76,7 @@ export class TaskRepository {
         started_at = CASE WHEN ? = 'running' THEN ? ELSE started_at END,
         finished_at = CASE WHEN ? IN ('done', 'failed', 'undone') THEN ? ELSE finished_at END
         WHERE task_id = ? AND idx = ?`),
+      setStepMessage: s('UPDATE task_steps SET message = ? WHERE task_id = ? AND idx = ?'),
       log: s('INSERT INTO task_logs (task_id, at, step, line) VALUES (?, ?, ?, ?)'),
       trimLogs: s(`DELETE FROM task_logs WHERE task_id = ? AND id <= (
         SELECT id FROM task_logs WHERE task_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`),
@@ -108,6 +109,11 @@ export class TaskRepository {
     })();
   }
 
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   get(id: string): TaskRecord | undefined {
     const row = this.s.get!.get(id) as TaskRow | undefined;
     return row && this.toRecord(row);
@@ -135,6 +141,10 @@ export class TaskRepository {
   setStep(id: string, idx: number, state: StepState, message?: string): void {
     const at = now();
     this.s.setStep!.run(state, message ?? null, state, at, state, at, id, idx);
+  }
+
+  setStepMessage(id: string, idx: number, message: string): void {
+    this.s.setStepMessage!.run(message.slice(0, MAX_LINE_CHARS), id, idx);
   }
 
   log(id: string, step: string | null, line: string): TaskLogLine {
