@@ -27,6 +27,11 @@ const absolutePaths = z
  * environment overrides. Every key is optional in the file; defaults are what a Proxmox
  * VE node needs. Unknown keys are refused so a typo never silently does nothing.
  */
+/** A PVE storage id (pve-storage's `pve-storage-id` format). */
+const storageId = z
+  .string()
+  .regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, 'must be a Proxmox VE storage id like local-lvm');
+
 export const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -128,6 +133,12 @@ export const configSchema = z.strictObject({
       catalogDirs: absolutePaths.default(() => [PACKAGE_CATALOG_DIR]),
       /** Directories of community-scripts metadata (ProxmoxVE helper-scripts), imported after ours. */
       communityScriptsDirs: absolutePaths.default(() => []),
+      /** Where container templates are found and downloaded to (a storage with `vztmpl`). */
+      templateStorage: storageId.default('local'),
+      /** Where app containers' root disks go (a storage with `rootdir`). */
+      rootfsStorage: storageId.default('local-lvm'),
+      /** How often running apps are probed for the health column (each probe is one request). */
+      healthIntervalMs: z.int().min(1000).max(3_600_000).default(30_000),
     })
     .prefault({}),
   /**

@@ -129,6 +129,29 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX task_logs_task ON task_logs (task_id, id);
       `),
   },
+  {
+    version: 5,
+    name: 'apps: deployed and adopted apps',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE apps (
+          hostname    TEXT PRIMARY KEY,            -- <hostname>.<domain>; reserved by a deploy
+          catalog_id  TEXT,                        -- NULL for adopted containers
+          node        TEXT NOT NULL,
+          vmid        INTEGER UNIQUE,              -- NULL until the deploy allocates one
+          state       TEXT NOT NULL CHECK (state IN ('deploying', 'ready', 'failed', 'deleting')),
+          task_id     TEXT,                        -- the deploy or delete acting on it
+          spec        TEXT NOT NULL,               -- JSON: what to run and check, validated by the module
+          ip          TEXT,
+          mac         TEXT,
+          owner       TEXT NOT NULL,               -- PVE user who deployed or adopted it
+          secrets     TEXT,                        -- JSON, generated values until shown once
+          created_at  TEXT NOT NULL,
+          updated_at  TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX apps_created ON apps (created_at);
+      `),
+  },
 ];
 
 export const latestSchemaVersion = Math.max(...migrations.map((m) => m.version));

@@ -160,10 +160,8 @@ describe('the starter catalog', () => {
 
   it('is found where the configuration says by default, and every manifest is valid', () => {
     assert.equal(PACKAGE_CATALOG_DIR, path.resolve(import.meta.dirname, '../../../../../catalog'));
-    assert.deepEqual(configSchema.parse({}).apps, {
-      catalogDirs: [PACKAGE_CATALOG_DIR],
-      communityScriptsDirs: [],
-    });
+    const apps = configSchema.parse({}).apps;
+    assert.deepEqual([apps.catalogDirs, apps.communityScriptsDirs], [[PACKAGE_CATALOG_DIR], []]);
     assert.equal(configSchema.safeParse({ apps: { catalogDirs: ['catalog'] } }).success, false, 'relative');
     assert.deepEqual(files.sort(), ['nginx.json', 'node-hello.json', 'rig-hello.json', 'static-site.json']);
     for (const { file, manifest } of manifests) assert.equal(`${manifest.id}.json`, file);

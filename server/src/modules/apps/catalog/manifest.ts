@@ -214,6 +214,13 @@ export const appManifestSchema = z
     env: z.array(envVarSchema).max(LIMITS.env).default([]),
     secrets: z.array(secretSchema).max(LIMITS.secrets).default([]),
     safeCommands: z.array(safeCommandSchema).max(LIMITS.safeCommands).default([]),
+    /** Where the app logs, for apps whose container has no journal (the logs API tails it). */
+    logFile: z
+      .string()
+      .max(255)
+      .regex(/^\/[A-Za-z0-9._/-]+$/, 'must be an absolute path like /var/log/app.log')
+      .refine((file) => !file.split('/').includes('..'), 'must not contain ..')
+      .optional(),
     notes: z.array(noteSchema).max(LIMITS.notes).default([]),
   })
   .superRefine((manifest, ctx) => {
