@@ -5,6 +5,7 @@ import { createApp } from './core/http/app.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { ServiceRegistry, type ModuleFactory, type ServiceModule } from './core/module.js';
 import { Store } from './core/store/store.js';
+import { appsModule } from './modules/apps/module.js';
 import { catalogModule } from './modules/apps/catalog/module.js';
 import { auditModule } from './modules/audit/module.js';
 import { networkModule } from './modules/network/module.js';
@@ -23,6 +24,7 @@ export const defaultModules: readonly ModuleFactory[] = [
   proxyModule,
   tasksModule,
   catalogModule,
+  appsModule,
 ];
 
 export interface StartOptions {

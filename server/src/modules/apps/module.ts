@@ -1,0 +1,72 @@
+import type { ModuleFactory } from '../../core/module.js';
+import { AuditRepository } from '../audit/repository.js';
+import { AppContainers } from './containers.js';
+import { deleteKind, DELETE_KIND } from './delete.js';
+import { deployKind, DEPLOY_KIND } from './deploy.js';
+import { AppRepository } from './repository.js';
+import { appRoutes } from './routes.js';
+import { AppsService } from './service.js';
+
+/**
+ * Apps: deploys from the catalog and deletes as tasks (registered on the task engine before
+ * it resumes what a previous run left), the lifecycle API, and the health monitor.
+ */
+export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, services }) => {
+  const log = logger.child({ module: 'apps' });
+  const repository = new AppRepository(store.db);
+  const tasks = services.get('tasks');
+  const deps = {
+    repository,
+    containers: new AppContainers(pve, config.apps),
+    network: services.get('network'),
+    proxy: services.get('proxy'),
+    pve,
+    logger: log,
+  };
+  const kinds = { [DEPLOY_KIND]: deployKind(deps), [DELETE_KIND]: deleteKind(deps) };
+  tasks.register(kinds[DEPLOY_KIND]);
+  tasks.register(kinds[DELETE_KIND]);
+  const apps = new AppsService({
+    ...deps,
+    catalog: services.get('catalog'),
+    tasks,
+    audit: new AuditRepository(store.db),
+  });
+  services.provide('apps', apps);
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    name: 'apps',
+    router: appRoutes({ apps, auth, rootfsStorage: config.apps.rootfsStorage }),
+    start: () => {
+      // A process that died between a task's end and its hook left the row behind: settle it.
+      for (const app of repository.list()) {
+        if (!app.taskId || !['deploying', 'deleting'].includes(app.state)) continue;
+        const task = tasks.find(app.taskId);
+        if (task && !['running', 'cancelling'].includes(task.state))
+          (kinds as Record<string, { finished?: (t: typeof task) => void }>)[task.kind]?.finished?.(task);
+      }
+      timer = setInterval(() => {
+        apps.probeAll().catch((error: unknown) => log.warn({ err: error }, 'health round failed'));
+      }, config.apps.healthIntervalMs);
+      timer.unref();
+    },
+    stop: () => clearInterval(timer),
+    status: () => {
+      const list = repository.list();
+      const count = (state: string) => list.filter((app) => app.state === state).length;
+      return {
+        health: count('failed') > 0 ? 'degraded' : 'healthy',
+        ...(count('failed') > 0 ? { reasons: [`${count('failed')} app(s) failed`] } : {}),
+        apps: list.length,
+        deploying: count('deploying'),
+        failed: count('failed'),
+      };
+    },
+  };
+};
+
+declare module '../../core/module.js' {
+  interface ProvidedServices {
+    apps: AppsService;
+  }
+}
