@@ -207,3 +207,35 @@ export function lanBackendConfig(options: {
   });
   return { config, hostDir, interfacesDir };
 }
+
+/** Reads a task's server-sent events until the stream ends; returns them as [event, data] pairs. */
+export async function followTaskEvents<T>(
+  baseUrl: string,
+  id: string,
+  onEvent: (name: string, data: T) => void = () => {},
+): Promise<[string, T][]> {
+  const response = await fetch(`${baseUrl}/api/v1/tasks/${id}/events`, {
+    headers: { authorization: tokenHeader() },
+  });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+  const events: [string, T][] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body!) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (name && data) {
+        const parsed = JSON.parse(data) as T;
+        events.push([name, parsed]);
+        onEvent(name, parsed);
+      }
+    }
+  }
+  return events;
+}

@@ -8,7 +8,7 @@ import { createLogger } from '../../server/src/core/logger.js';
 import type { ModuleFactory } from '../../server/src/core/module.js';
 import type { TaskEngine } from '../../server/src/modules/tasks/engine.js';
 import { defaultModules, startService, type RunningService } from '../../server/src/service.js';
-import { apiClient, tokenHeader } from './lan.js';
+import { apiClient, followTaskEvents } from './lan.js';
 import { backendConfig, login } from './support.js';
 
 let release: () => void = () => {};
@@ -47,33 +47,8 @@ before(async () => {
 });
 after(() => service.stop());
 
-/** Reads server-sent events until the stream ends; returns them as [event, data] pairs. */
-async function followEvents(id: string, onEvent: (name: string, data: { state?: string }) => void) {
-  const response = await fetch(`${service.url}/api/v1/tasks/${id}/events`, {
-    headers: { authorization: tokenHeader() },
-  });
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
-  const events: [string, { state?: string; line?: string }][] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of response.body!) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const name = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (name && data) {
-        const parsed = JSON.parse(data) as { state?: string };
-        events.push([name, parsed]);
-        onEvent(name, parsed);
-      }
-    }
-  }
-  return events;
-}
+const followEvents = (id: string, onEvent: (name: string, data: { state?: string }) => void) =>
+  followTaskEvents<{ state?: string; line?: string }>(service.url, id, onEvent);
 
 describe('tasks through the API', () => {
   it('streams a task live to its end, with its logs', async () => {
