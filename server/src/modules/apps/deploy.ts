@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { inSubnet } from '../network/addresses.js';
 import type { NetworkService } from '../network/service.js';
 import { routeInputSchema } from '../proxy/route.js';
 import type { ProxyService } from '../proxy/service.js';
@@ -65,6 +66,15 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
   const vmidOf = (ctx: Context): number => {
     if (ctx.data.vmid === undefined) throw new Error('no VMID allocated (the allocate step did not run)');
     return ctx.data.vmid;
+  };
+
+  /**
+   * The container's address as PVE reports it, if it is on the LAN: known as soon as DHCP
+   * answered, where the lease file is read only once a second.
+   */
+  const lanAddress = async (node: string, vmid: number) => {
+    const ip = await containers.address(node, vmid).catch(() => undefined);
+    return ip && inSubnet(ip, deps.network.settings.subnet) ? ip : undefined;
   };
 
   return {
@@ -172,7 +182,8 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
           for (;;) {
             const ip = ctx.data.fallback
               ? await containers.address(ctx.input.node, vmid)
-              : deps.network.leases().find((lease) => lease.mac === ctx.data.mac)?.ip;
+              : (deps.network.leases().find((lease) => lease.mac === ctx.data.mac)?.ip ??
+                (await lanAddress(ctx.input.node, vmid)));
             if (ip) {
               ctx.data.ip = ip;
               repository.setAddress(record.hostname, ip, ctx.data.mac ?? null);
