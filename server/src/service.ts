@@ -1,7 +1,9 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './core/config/schema.js';
 import { createApp } from './core/http/app.js';
+import { readTls, resolveTls, tlsVersion, type TlsFiles } from './core/http/tls.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { ServiceRegistry, type ModuleFactory, type ServiceModule } from './core/module.js';
 import { Store } from './core/store/store.js';
@@ -26,6 +28,8 @@ export const defaultModules: readonly ModuleFactory[] = [
   catalogModule,
   appsModule,
 ];
+
+const CERTIFICATE_CHECK_MS = 60_000;
 
 export interface StartOptions {
   logger?: Logger;
@@ -52,6 +56,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const store = Store.open({ dataDir: config.dataDir, busyTimeoutMs: config.store.busyTimeoutMs, logger });
   const modules: ServiceModule[] = [];
   let server: Server | undefined;
+  let tlsFiles: TlsFiles | undefined;
 
   try {
     const pve = new PveService(config, logger);
@@ -69,7 +74,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
       apiMiddleware: [cors(config.auth.extraOrigins), authenticate(auth)],
       api: modules.flatMap((m) => (m.router ? [m.router] : [])),
     });
-    server = createServer(app);
+    tlsFiles = resolveTls(config.listen.tls, config.listen.pveCertDir);
+    server = tlsFiles ? createHttpsServer(readTls(tlsFiles), app) : createServer(app);
     await listen(server, config.listen.host, config.listen.port);
   } catch (error) {
     await stopModules(modules, logger);
@@ -81,7 +87,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const port = (server.address() as AddressInfo).port;
   const host =
     config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tlsFiles ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const certificateWatch = tlsFiles && watchCertificate(server as HttpsServer, tlsFiles, logger);
   logger.info({ url, dataDir: config.dataDir }, 'proximity started');
 
   let stopping: Promise<void> | undefined;
@@ -99,12 +106,31 @@ export async function startService(config: Config, options: StartOptions = {}): 
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      clearInterval(certificateWatch);
       await stopModules(modules, logger);
       store.close();
       logger.info('proximity stopped');
     })());
 
   return { url, port, store, logger, stop };
+}
+
+/** A renewed certificate (ACME renews pveproxy's) is served to new connections without a restart. */
+function watchCertificate(server: HttpsServer, files: TlsFiles, logger: Logger): NodeJS.Timeout {
+  let version = tlsVersion(files);
+  const timer = setInterval(() => {
+    const current = tlsVersion(files);
+    if (current === version) return;
+    try {
+      server.setSecureContext(readTls(files));
+      version = current;
+      logger.info({ certFile: files.certFile }, 'TLS certificate reloaded');
+    } catch (error) {
+      logger.warn({ err: error }, 'the TLS certificate changed but cannot be loaded: keeping the old one');
+    }
+  }, CERTIFICATE_CHECK_MS);
+  timer.unref();
+  return timer;
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

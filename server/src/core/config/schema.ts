@@ -39,6 +39,18 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       /** 0 picks a free port (tests). */
       port: z.int().min(0).max(65535).default(8443),
+      /**
+       * HTTPS: `pve` serves the node's own pveproxy certificate (see core/http/tls.ts), a
+       * `{certFile, keyFile}` pair another one, `off` plain HTTP (tests, development).
+       */
+      tls: z
+        .union([
+          z.enum(['off', 'pve']),
+          z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }),
+        ])
+        .default('off'),
+      /** Where `pve` finds the node's certificates (pmxcfs). */
+      pveCertDir: z.string().min(1).default('/etc/pve/local'),
     })
     .prefault({}),
   /** Where the SQLite store and other state live; created if missing. */
@@ -170,6 +182,7 @@ type Kind = 'string' | 'int' | 'path';
 export const environmentOverrides: Record<string, { path: readonly string[]; kind: Kind }> = {
   PROXIMITY_LISTEN_HOST: { path: ['listen', 'host'], kind: 'string' },
   PROXIMITY_LISTEN_PORT: { path: ['listen', 'port'], kind: 'int' },
+  PROXIMITY_LISTEN_TLS: { path: ['listen', 'tls'], kind: 'string' },
   PROXIMITY_DATA_DIR: { path: ['dataDir'], kind: 'path' },
   PROXIMITY_LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
   PROXIMITY_STORE_BUSY_TIMEOUT_MS: { path: ['store', 'busyTimeoutMs'], kind: 'int' },
