@@ -313,12 +313,18 @@ describe('the app lifecycle', () => {
     await eventually('answers after restart', 20_000, async () =>
       (await getByName(CT.client, 'hello')).code === 200 ? true : undefined,
     );
-    const audit = (await api<{ action: string; target: string }[]>('GET', '/audit')).data;
+    const audit = (await api<{ action: string; target: string }[]>('GET', '/audit?limit=500')).data;
     for (const action of ['app.deploy', 'app.stop', 'app.start', 'app.restart'])
       assert.ok(
         audit.some((e) => e.action === action && e.target === 'hello'),
         `audit has ${action}`,
       );
+    const deploys = audit.filter((e) => e.action === 'app.deploy' && e.target === 'hello');
+    assert.deepEqual(
+      deploys.map((e) => (e as { result?: string }).result).sort(),
+      ['ok', 'started'],
+      'the deploy is audited when it starts and when it ends',
+    );
   });
 
   it('reads logs, stats and runs only the declared safe commands', async () => {

@@ -1,7 +1,7 @@
 import type { TaskKind } from '../tasks/engine.js';
 import type { TaskRecord } from '../tasks/repository.js';
 import { AppContainers } from './containers.js';
-import { removeRoute, type AppsDeps } from './deploy.js';
+import { auditFinished, removeRoute, type AppsDeps } from './deploy.js';
 
 export const DELETE_KIND = 'app.delete';
 
@@ -54,8 +54,9 @@ export function deleteKind(deps: AppsDeps): TaskKind<DeleteTaskInput, Record<str
       },
     ],
     finished(task: TaskRecord) {
-      if (task.state === 'succeeded') return;
       const { hostname } = task.input as DeleteTaskInput;
+      auditFinished(deps, 'app.delete', hostname, task);
+      if (task.state === 'succeeded') return;
       if (repository.get(hostname)?.taskId === task.id) repository.setState(hostname, 'failed', task.id);
     },
   };

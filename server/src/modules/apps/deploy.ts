@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, errors } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { AuditRepository } from '../audit/repository.js';
 import { inSubnet } from '../network/addresses.js';
 import type { NetworkService } from '../network/service.js';
 import { routeInputSchema } from '../proxy/route.js';
@@ -36,6 +37,7 @@ export interface DeployTaskData extends Record<string, unknown> {
 
 export interface AppsDeps {
   repository: AppRepository;
+  audit: AuditRepository;
   containers: AppContainers;
   network: NetworkService;
   proxy: ProxyService;
@@ -293,6 +295,7 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
     ],
     finished(task: TaskRecord) {
       const { hostname } = task.input as DeployTaskInput;
+      auditFinished(deps, 'app.deploy', hostname, task);
       const record = repository.get(hostname);
       if (!record || record.taskId !== task.id) return;
       if (task.state === 'succeeded') repository.setState(hostname, 'ready', task.id);
@@ -300,6 +303,17 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
       else repository.setState(hostname, 'failed', task.id);
     },
   };
+}
+
+/** The end of a deploy or delete in the audit log, next to its start: who, what, how it ended. */
+export function auditFinished(deps: AppsDeps, action: string, hostname: string, task: TaskRecord): void {
+  deps.audit.append({
+    actor: task.actor,
+    action,
+    target: hostname,
+    result: task.state === 'succeeded' ? 'ok' : 'failed',
+    details: { task: task.id, state: task.state, ...(task.error ? { error: task.error } : {}) },
+  });
 }
 
 /** The app's route (source `app`): made, or pointed at `ip` if it exists; never another's. */

@@ -17,6 +17,7 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
   const tasks = services.get('tasks');
   const deps = {
     repository,
+    audit: new AuditRepository(store.db),
     containers: new AppContainers(pve, config.apps),
     network: services.get('network'),
     proxy: services.get('proxy'),
@@ -30,7 +31,6 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
     ...deps,
     catalog: services.get('catalog'),
     tasks,
-    audit: new AuditRepository(store.db),
   });
   services.provide('apps', apps);
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import { errors, type FieldErrors } from '../../core/errors.js';
-import type { AuditRepository } from '../audit/repository.js';
 import { hasPrivilege } from '../auth/permissions.js';
 import type { Caller } from '../auth/service.js';
 import type { TaskEngine } from '../tasks/engine.js';
@@ -54,7 +53,6 @@ export class AppsService {
     private readonly deps: AppsDeps & {
       catalog: CatalogService;
       tasks: TaskEngine;
-      audit: AuditRepository;
     },
   ) {}
 
