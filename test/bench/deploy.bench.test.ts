@@ -23,10 +23,9 @@ import {
   APPLIANCE_VMID,
   lanBackendConfig,
   startLanContainer,
-  tearDownLan,
   waitForAddress,
 } from '../node/lan.js';
-import { appContainers, getByName, rigHelloManifest, settledTask } from '../node/apps-support.js';
+import { getByName, rigHelloManifest, settledTask, tearDownApps } from '../node/apps-support.js';
 import { nodeName, rigTemplate } from '../node/support.js';
 
 const CLIENT = 4701;
@@ -64,11 +63,10 @@ before(async () => {
 });
 
 after(async () => {
-  const leftovers = [...(await appContainers(pve).catch(() => new Map<number, string>())).keys()];
-  await tearDownLan({
+  await tearDownApps({
     pve,
     stopService: async () => service?.stop(),
-    vmids: [CLIENT, ...leftovers, 4790, APPLIANCE_VMID],
+    vmids: [CLIENT, 4790, APPLIANCE_VMID],
     hostDir,
     interfacesDir,
   });

@@ -13,14 +13,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../server/src/core/logger.js';
 import { PveService } from '../../server/src/modules/pve/service.js';
-import {
-  apiClient,
-  APPLIANCE_VMID,
-  lanBackendConfig,
-  startLanContainer,
-  tearDownLan,
-  waitForAddress,
-} from './lan.js';
+import { apiClient, APPLIANCE_VMID, lanBackendConfig, startLanContainer, waitForAddress } from './lan.js';
 import {
   appContainers,
   brokenManifest,
@@ -28,6 +21,7 @@ import {
   extraCatalog,
   getByName,
   settledTask,
+  tearDownApps,
 } from './apps-support.js';
 
 const CLIENT = 4601;
@@ -90,16 +84,15 @@ before(async () => {
   assert.ok(await waitForAddress(CLIENT, 10_000));
 });
 
-after(async () => {
-  const leftovers = [...(await appContainers(pve).catch(() => new Map<number, string>())).keys()];
-  await tearDownLan({
+after(() =>
+  tearDownApps({
     pve,
     stopService: () => backend.kill('SIGTERM'),
-    vmids: [CLIENT, ...leftovers, APPLIANCE_VMID],
+    vmids: [CLIENT, APPLIANCE_VMID],
     hostDir,
     interfacesDir,
-  });
-});
+  }),
+);
 
 /**
  * Each case crashes at the failpoint `after` a step: its work is done (the container made, the

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PveService } from '../../server/src/modules/pve/service.js';
-import { dig, followTaskEvents, inContainerNetwork, type ApiAnswer } from './lan.js';
+import { dig, followTaskEvents, inContainerNetwork, tearDownLan, type ApiAnswer } from './lan.js';
 import { nodeName } from './support.js';
 
 export interface TaskView {
@@ -123,4 +123,10 @@ export function extraCatalog(manifests: Record<string, unknown>[]): string {
   for (const manifest of manifests)
     writeFileSync(path.join(dir, `${String(manifest.id)}.json`), JSON.stringify(manifest, null, 2));
   return dir;
+}
+
+/** tearDownLan for app tests: also destroys every container a deploy made and left behind. */
+export async function tearDownApps(options: Parameters<typeof tearDownLan>[0]): Promise<void> {
+  const leftovers = [...(await appContainers(options.pve).catch(() => new Map<number, string>())).keys()];
+  await tearDownLan({ ...options, vmids: [...leftovers, ...options.vmids] });
 }

@@ -19,7 +19,6 @@ import {
   eventually,
   lanBackendConfig,
   startLanContainer,
-  tearDownLan,
   waitForAddress,
 } from './lan.js';
 import {
@@ -31,6 +30,7 @@ import {
   getByName,
   rigHelloManifest,
   settledTask,
+  tearDownApps,
   type TaskView,
 } from './apps-support.js';
 import { currentRig, login, nodeName } from './support.js';
@@ -115,16 +115,15 @@ before(async () => {
   assert.ok(await waitForAddress(CT.client, 10_000), 'the client got no address');
 });
 
-after(async () => {
-  const leftovers = [...(await appContainers(pve).catch(() => new Map<number, string>())).keys()];
-  await tearDownLan({
+after(() =>
+  tearDownApps({
     pve,
     stopService: async () => service?.stop(),
-    vmids: [...Object.values(CT), ...leftovers, APPLIANCE_VMID],
+    vmids: [...Object.values(CT), APPLIANCE_VMID],
     hostDir,
     interfacesDir,
-  });
-});
+  }),
+);
 
 describe('deploying an app from the catalog', () => {
   it('streams every step to the end, and the app answers at http://<name>.prox.local', async () => {

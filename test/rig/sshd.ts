@@ -42,30 +42,12 @@ export async function prepareSshd(sshDir: string, sessionPath: string): Promise<
     rmSync(key, { force: true });
     rmSync(`${key}.pub`, { force: true });
   }
-  await runChecked([
-    'ssh-keygen',
-    '-q',
-    '-t',
-    'ed25519',
-    '-N',
-    '',
-    '-C',
-    'proximity-rig-host',
-    '-f',
-    files.hostKey,
-  ]);
-  await runChecked([
-    'ssh-keygen',
-    '-q',
-    '-t',
-    'ed25519',
-    '-N',
-    '',
-    '-C',
-    'proximity-rig-client',
-    '-f',
-    files.clientKey,
-  ]);
+  for (const [comment, file] of [
+    ['proximity-rig-host', files.hostKey],
+    ['proximity-rig-client', files.clientKey],
+  ] as const) {
+    await runChecked(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  }
   writeFileSync(files.authorizedKeys, readFileSync(files.clientPublicKey, 'utf8'), { mode: 0o600 });
   const [type, key] = readFileSync(files.hostPublicKey, 'utf8').trim().split(/\s+/);
   writeFileSync(files.knownHosts, `[${SSHD_ADDRESS}]:${SSHD_PORT} ${type} ${key}\n`);

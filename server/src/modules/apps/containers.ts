@@ -242,10 +242,6 @@ export class AppContainers {
     return new Map(list.map((r) => [`${r.node}/${Number(r.vmid)}`, { ...r, vmid: Number(r.vmid) }]));
   }
 
-  forget(): void {
-    this.resourcesCache = undefined;
-  }
-
   /** The node's size, to refuse resources it cannot give. */
   async nodeCapacity(node: string): Promise<{ cpus: number; memoryMb: number }> {
     const status = (await this.pve.service.api.nodes.$(node).status.$get()) as {

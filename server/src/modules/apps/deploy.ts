@@ -262,18 +262,18 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
               ? deps.pve.executor(ctx.input.node)
               : await deps.network.currentSite().catch(() => undefined);
             if (site) {
-              const app = await probe(site, { url: direct, check: spec.healthCheck });
+              const answer = await probe(site, { url: direct, check: spec.healthCheck });
               // Through Caddy too, by name, as a browser on the LAN asks.
               const proxied =
-                app.healthy && !ctx.data.fallback
+                answer.healthy && !ctx.data.fallback
                   ? await probe(site, {
                       url: viaProxy,
                       hostHeader: `${record.hostname}.${settings.domain}`,
                       check: spec.healthCheck,
                     })
-                  : app;
-              if (app.healthy && proxied.healthy) break;
-              last = app.healthy ? `through the proxy: ${proxied.reason}` : (app.reason ?? 'unhealthy');
+                  : answer;
+              if (answer.healthy && proxied.healthy) break;
+              last = answer.healthy ? `through the proxy: ${proxied.reason}` : (answer.reason ?? 'unhealthy');
             } else {
               last = 'the network services site is not running';
             }

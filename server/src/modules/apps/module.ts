@@ -1,8 +1,8 @@
 import type { ModuleFactory } from '../../core/module.js';
 import { AuditRepository } from '../audit/repository.js';
 import { AppContainers } from './containers.js';
-import { deleteKind, DELETE_KIND } from './delete.js';
-import { deployKind, DEPLOY_KIND } from './deploy.js';
+import { deleteKind } from './delete.js';
+import { deployKind } from './deploy.js';
 import { AppRepository } from './repository.js';
 import { appRoutes } from './routes.js';
 import { AppsService } from './service.js';
@@ -24,9 +24,8 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
     pve,
     logger: log,
   };
-  const kinds = { [DEPLOY_KIND]: deployKind(deps), [DELETE_KIND]: deleteKind(deps) };
-  tasks.register(kinds[DEPLOY_KIND]);
-  tasks.register(kinds[DELETE_KIND]);
+  tasks.register(deployKind(deps));
+  tasks.register(deleteKind(deps));
   const apps = new AppsService({
     ...deps,
     catalog: services.get('catalog'),
@@ -38,13 +37,6 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
     name: 'apps',
     router: appRoutes({ apps, auth, rootfsStorage: config.apps.rootfsStorage }),
     start: () => {
-      // A process that died between a task's end and its hook left the row behind: settle it.
-      for (const app of repository.list()) {
-        if (!app.taskId || !['deploying', 'deleting'].includes(app.state)) continue;
-        const task = tasks.find(app.taskId);
-        if (task && !['running', 'cancelling'].includes(task.state))
-          (kinds as Record<string, { finished?: (t: typeof task) => void }>)[task.kind]?.finished?.(task);
-      }
       timer = setInterval(() => {
         apps.probeAll().catch((error: unknown) => log.warn({ err: error }, 'health round failed'));
       }, config.apps.healthIntervalMs);

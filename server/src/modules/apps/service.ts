@@ -56,10 +56,6 @@ export class AppsService {
     },
   ) {}
 
-  get repository() {
-    return this.deps.repository;
-  }
-
   async deploy(caller: Caller, input: DeployInput): Promise<{ app: AppView; taskId: string }> {
     const { catalog, network, pve, repository, tasks } = this.deps;
     const entry = catalog.get(input.catalog_id);
@@ -141,9 +137,14 @@ export class AppsService {
   }
 
   async get(hostname: string): Promise<AppView & { spec: AppSpec }> {
+    return { ...(await this.viewOf(hostname)), spec: this.require(hostname).spec };
+  }
+
+  /** One app's view (after an action on it): the same PVE figures the list uses. */
+  private async viewOf(hostname: string): Promise<AppView> {
     const app = this.require(hostname);
     const { resources, pve } = await this.resources();
-    return { ...this.view(app, pve.ok ? resources : null), spec: app.spec };
+    return this.view(app, pve.ok ? resources : null);
   }
 
   require(hostname: string): AppRecord {
@@ -174,7 +175,7 @@ export class AppsService {
     this.health.delete(hostname);
     this.deps.audit.append({ actor: caller.id, action: `app.${action}`, target: hostname, result: 'ok' });
     if (action !== 'stop') void this.probeOne(this.require(hostname));
-    return (await this.list(caller)).apps.find((view) => view.hostname === hostname)!;
+    return this.viewOf(hostname);
   }
 
   remove(caller: Caller, hostname: string): string {
@@ -386,7 +387,7 @@ export class AppsService {
       details: { vmid: input.vmid, port: input.port },
     });
     void this.probeOne(this.require(hostname));
-    return (await this.list(caller)).apps.find((view) => view.hostname === hostname)!;
+    return this.viewOf(hostname);
   }
 
   /** The generated secrets, once: the second call finds them gone. */

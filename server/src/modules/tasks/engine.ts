@@ -34,7 +34,7 @@ export interface TaskKind<Input, Data extends Record<string, unknown>> {
   steps: readonly StepDefinition<Input, Data>[];
   /** After a crash: go on from the interrupted step (default) or roll back what was done. */
   onInterrupted?: 'resume' | 'rollback';
-  /** Called once the task is final (also after a restart); must not throw. */
+  /** Called once, with the final state, in the transaction that stores it: store writes only. */
   finished?(task: TaskRecord): void;
 }
 
@@ -117,11 +117,6 @@ export class TaskEngine {
     return task;
   }
 
-  /** The task, or undefined (get() answers a 404 instead). */
-  find(id: string): TaskRecord | undefined {
-    return this.repository.get(id);
-  }
-
   list(limit: number, offset: number) {
     return this.repository.list(limit, offset);
   }
@@ -195,14 +190,6 @@ export class TaskEngine {
       .catch((error: unknown) => this.logger.error({ err: error, task: id }, 'task engine error'))
       .finally(() => {
         this.running.delete(id);
-        const task = this.repository.get(id);
-        if (task && !['running', 'cancelling'].includes(task.state)) {
-          try {
-            this.kinds.get(task.kind)?.finished?.(task);
-          } catch (error) {
-            this.logger.error({ err: error, task: id }, 'task finished hook failed');
-          }
-        }
         this.emitTask(id);
       });
     this.running.set(id, { controller, done });
@@ -236,7 +223,7 @@ export class TaskEngine {
     const kind = this.kind(task.kind);
     const start = task.steps.findIndex((step) => step.state !== 'done');
     if (start === -1) {
-      this.repository.setState(id, 'succeeded');
+      this.finish(id, 'succeeded');
       return;
     }
     for (let idx = start; idx < kind.steps.length; idx++) {
@@ -262,7 +249,7 @@ export class TaskEngine {
         const current = this.repository.get(id)!;
         if (current.keepOnFailure) {
           context.log('kept as it is for debugging (keepOnFailure)');
-          this.repository.setState(id, 'failed', reason);
+          this.finish(id, 'failed', reason);
           return;
         }
         // Kept with the task, so a rollback the next process finishes still says why.
@@ -270,7 +257,7 @@ export class TaskEngine {
         return this.rollback(id, controller, reason);
       }
     }
-    this.repository.setState(id, 'succeeded');
+    this.finish(id, 'succeeded');
   }
 
   /** Aborted: by a cancel (roll back) or by the service stopping (leave it for the next start). */
@@ -302,11 +289,23 @@ export class TaskEngine {
       }
     }
     const finalState = cancelled ? 'cancelled' : 'failed';
-    this.repository.setState(
-      id,
-      finalState,
-      reason ?? (cancelled ? 'cancelled' : 'interrupted and rolled back'),
-    );
+    this.finish(id, finalState, reason ?? (cancelled ? 'cancelled' : 'interrupted and rolled back'));
+  }
+
+  /**
+   * The final state and the kind's `finished` hook in one transaction (the hook writes to the
+   * same store), so no crash can leave a final task whose hook never ran.
+   */
+  private finish(id: string, state: 'succeeded' | 'failed' | 'cancelled', error: string | null = null): void {
+    this.repository.atomically(() => {
+      this.repository.setState(id, state, error);
+      const task = this.repository.get(id)!;
+      try {
+        this.kinds.get(task.kind)?.finished?.(task);
+      } catch (err) {
+        this.logger.error({ err, task: id }, 'task finished hook failed');
+      }
+    });
   }
 
   private emitTask(id: string): void {
