@@ -409,7 +409,19 @@ describe('the app lifecycle', () => {
     const headers = { cookie: `PVEAuthCookie=${session.ticket}`, csrfpreventiontoken: session.csrfToken };
     const list = await fetch(`${service.url}/api/v1/apps`, { headers });
     assert.equal(list.status, 200);
-    assert.ok(((await list.json()) as { data: AppView[] }).data.some((a) => a.hostname === 'hello'));
+    type Allowed = AppView & { allowed: Record<string, boolean> };
+    const hello = ((await list.json()) as { data: Allowed[] }).data.find((a) => a.hostname === 'hello');
+    assert.ok(hello, 'alice sees the app');
+    // The list tells the UI which actions to disable; the routes below refuse them anyway.
+    assert.deepEqual(hello.allowed, {
+      read: true,
+      power: false,
+      resize: false,
+      command: false,
+      delete: false,
+    });
+    const mine = (await api<Allowed>('GET', '/apps/hello')).data.allowed;
+    assert.deepEqual(mine, { read: true, power: true, resize: true, command: true, delete: true });
     for (const [method, url, body] of [
       ['POST', '/apps', { catalog_id: 'rig-hello', hostname: 'alice-app' }],
       ['POST', '/apps/hello/stop', undefined],

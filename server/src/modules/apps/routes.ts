@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../../core/http/validate.js';
 import { callerOf } from '../auth/middleware.js';
+import { hasPrivilege } from '../auth/permissions.js';
 import type { AuthService } from '../auth/service.js';
 import { adoptInputSchema, deployInputSchema, hostnameParam, resourcesInputSchema } from './app.js';
 import type { AppsService } from './service.js';
@@ -9,6 +10,16 @@ import type { AppsService } from './service.js';
 const commandParam = hostnameParam.extend({ name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/) });
 const logsQuery = z.strictObject({ lines: z.coerce.number().int().min(1).max(2000).default(200) });
 const statsQuery = z.strictObject({ timeframe: z.enum(['hour', 'day', 'week']).default('hour') });
+
+/** The PVE privileges (all needed) on an app's container for each action on it. */
+const ACTION_PRIVILEGES = {
+  read: ['VM.Audit'],
+  power: ['VM.PowerMgmt'],
+  resize: ['VM.Config.CPU', 'VM.Config.Memory'],
+  command: ['VM.Console'],
+  delete: ['VM.Allocate'],
+} as const;
+type AppAction = keyof typeof ACTION_PRIVILEGES;
 
 /**
  * /api/v1/apps. Privileges are PVE's, on the app's container (`/vms/<vmid>`), as PVE checks
@@ -19,18 +30,32 @@ const statsQuery = z.strictObject({ timeframe: z.enum(['hour', 'day', 'week']).d
 export function appRoutes(deps: { apps: AppsService; auth: AuthService; rootfsStorage: string }): Router {
   const { apps, auth } = deps;
   const router = Router();
-  /** The app named in the path, after checking `privilege` on its container. */
-  const appFor = (req: Request, privilege: string | string[]) => {
+  const containerPath = (app: { vmid: number | null }) => (app.vmid === null ? '/vms' : `/vms/${app.vmid}`);
+  /** The app named in the path, after checking the action's privileges on its container. */
+  const appFor = (req: Request, action: AppAction) => {
     const { hostname } = parseInput(hostnameParam, { hostname: req.params.hostname }, 'path');
     const app = apps.require(hostname);
-    const path = app.vmid === null ? '/vms' : `/vms/${app.vmid}`;
-    for (const each of [privilege].flat()) auth.require(callerOf(req), each, path);
+    for (const each of ACTION_PRIVILEGES[action]) auth.require(callerOf(req), each, containerPath(app));
     return app;
+  };
+  /**
+   * What the caller may do to an app, so a UI can disable what would be refused instead of
+   * failing after the click. The routes still check every request.
+   */
+  const withAllowed = <T extends { vmid: number | null }>(req: Request, app: T) => {
+    const caller = callerOf(req);
+    const allowed = Object.fromEntries(
+      Object.entries(ACTION_PRIVILEGES).map(([action, privileges]) => [
+        action,
+        privileges.every((privilege) => hasPrivilege(caller.permissions, containerPath(app), privilege)),
+      ]),
+    ) as Record<AppAction, boolean>;
+    return { ...app, allowed };
   };
 
   router.get('/apps', async (req, res) => {
     const { apps: list, pve } = await apps.list(callerOf(req));
-    res.json({ data: list, total: list.length, pve });
+    res.json({ data: list.map((app) => withAllowed(req, app)), total: list.length, pve });
   });
   router.post('/apps', async (req, res) => {
     const caller = callerOf(req);
@@ -46,46 +71,46 @@ export function appRoutes(deps: { apps: AppsService; auth: AuthService; rootfsSt
     res.status(201).json({ data: await apps.adopt(callerOf(req), input) });
   });
   router.get('/apps/:hostname', async (req, res) => {
-    const app = appFor(req, 'VM.Audit');
-    res.json({ data: await apps.get(app.hostname) });
+    const app = appFor(req, 'read');
+    res.json({ data: withAllowed(req, await apps.get(app.hostname)) });
   });
   router.delete('/apps/:hostname', (req, res) => {
-    const app = appFor(req, 'VM.Allocate');
+    const app = appFor(req, 'delete');
     const taskId = apps.remove(callerOf(req), app.hostname);
     res.status(202).location(`/api/v1/tasks/${taskId}`).json({ data: { taskId } });
   });
   for (const action of ['start', 'stop', 'restart'] as const) {
     router.post(`/apps/:hostname/${action}`, async (req, res) => {
-      const app = appFor(req, 'VM.PowerMgmt');
+      const app = appFor(req, 'power');
       res.json({ data: await apps.power(callerOf(req), app.hostname, action) });
     });
   }
   router.put('/apps/:hostname/resources', async (req, res) => {
-    const app = appFor(req, ['VM.Config.CPU', 'VM.Config.Memory']);
+    const app = appFor(req, 'resize');
     const change = parseInput(resourcesInputSchema, req.body, 'resources');
     res.json({ data: await apps.setResources(callerOf(req), app.hostname, change) });
   });
   router.get('/apps/:hostname/logs', async (req, res) => {
-    const app = appFor(req, 'VM.Audit');
+    const app = appFor(req, 'read');
     const { lines } = parseInput(logsQuery, req.query, 'query');
     res.json({ data: await apps.logs(app.hostname, lines) });
   });
   router.get('/apps/:hostname/stats', async (req, res) => {
-    const app = appFor(req, 'VM.Audit');
+    const app = appFor(req, 'read');
     const { timeframe } = parseInput(statsQuery, req.query, 'query');
     res.json({ data: await apps.stats(app.hostname, timeframe) });
   });
   router.get('/apps/:hostname/commands', (req, res) => {
-    const app = appFor(req, 'VM.Audit');
+    const app = appFor(req, 'read');
     res.json({ data: apps.commands(app.hostname) });
   });
   router.post('/apps/:hostname/commands/:name', async (req, res) => {
-    const app = appFor(req, 'VM.Console');
+    const app = appFor(req, 'command');
     const { name } = parseInput(commandParam, req.params, 'path');
     res.json({ data: await apps.runCommand(callerOf(req), app.hostname, name) });
   });
   router.post('/apps/:hostname/secrets', (req, res) => {
-    const app = appFor(req, 'VM.Allocate');
+    const app = appFor(req, 'delete');
     res.json({ data: apps.takeSecrets(callerOf(req), app.hostname) });
   });
   return router;
