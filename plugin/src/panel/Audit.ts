@@ -1,0 +1,50 @@
+/** Proximity.panel.Audit: who changed what and with which result (needs Sys.Audit). */
+interface Entry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  result: string;
+  details: Record<string, unknown> | null;
+}
+type Self = ExtThis<Ext.grid.IPanel> & { getStore(): ExtStore; reload(): Promise<void> };
+
+Ext.define('Proximity.panel.Audit', {
+  extend: 'Ext.grid.Panel',
+  alias: 'widget.proximityAudit',
+
+  emptyText: gettext('No entries'),
+  viewConfig: { deferEmptyText: false, markDirty: false },
+
+  initComponent(this: Self) {
+    const utils = Proximity.Utils;
+    this.store = Ext.create('Ext.data.Store', {
+      fields: ['id', 'at', 'actor', 'action', 'target', 'result', 'details'],
+      idProperty: 'id',
+      sorters: [{ property: 'id', direction: 'DESC' }],
+    });
+    this.columns = [
+      { text: gettext('Time'), dataIndex: 'at', width: 160, renderer: utils.time },
+      { text: gettext('User name'), dataIndex: 'actor', width: 160, renderer: utils.encode },
+      { text: gettext('Action'), dataIndex: 'action', width: 180, renderer: utils.encode },
+      { text: gettext('Target'), dataIndex: 'target', width: 140, renderer: utils.encode },
+      { text: gettext('Result'), dataIndex: 'result', width: 90, renderer: utils.encode },
+      {
+        text: gettext('Details'),
+        dataIndex: 'details',
+        flex: 1,
+        renderer: (d: Entry['details']) => (d ? utils.encode(JSON.stringify(d)) : ''),
+      },
+    ];
+    this.callParent();
+    utils.poll(this, 10000, () => this.reload());
+  },
+
+  async reload(this: Self) {
+    const entries = await Proximity.Api.get<Entry[]>('/audit?limit=500');
+    if (!this.isDestroyed) Proximity.Utils.mergeInto(this.getStore(), entries);
+  },
+});
+
+export {};

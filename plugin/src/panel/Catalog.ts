@@ -1,0 +1,178 @@
+/**
+ * Proximity.panel.Catalog: what can be deployed, searchable and filtered by category and
+ * source, with each app's icon. Deploy opens Proximity.window.Deploy; it is disabled
+ * without VM.Allocate (PVE's privilege to create guests).
+ */
+import type { CatalogSummary } from '../types';
+
+type Store = {
+  loadData(rows: object[]): void;
+  clearFilter(suppress?: boolean): void;
+  filterBy(fn: (record: { data: CatalogSummary }) => boolean): void;
+};
+type Self = Omit<ExtThis<Ext.grid.IPanel>, 'getStore' | 'getSelection' | 'down'> & {
+  nodename?: string;
+  getStore(): Store;
+  getSelection(): { data: CatalogSummary }[];
+  down(selector: string): Ext.IComponent & {
+    getValue(): string;
+    setDisabled(disabled: boolean): void;
+    getStore(): Store;
+  };
+  entries: CatalogSummary[];
+  reload(): Promise<void>;
+  applyFilter(): void;
+  deploy(): void;
+};
+
+const ICON_SIZE = 24;
+
+function iconRenderer(icon: string | undefined, _meta: unknown, record: { data: CatalogSummary }): string {
+  const fallback = `<i class="fa fa-cube fa-fw" style="font-size:${ICON_SIZE - 6}px;color:#888"></i>`;
+  // Icons are URLs or data URIs from the manifests; no referrer leaves the node's page.
+  if (!icon || !/^(https?:|data:image\/)/.test(icon)) return fallback;
+  const alt = Proximity.Utils.encode(record.data.name);
+  return `<img src="${Proximity.Utils.encode(icon)}" alt="${alt}" width="${ICON_SIZE}" height="${ICON_SIZE}" loading="lazy" referrerpolicy="no-referrer" style="object-fit:contain">`;
+}
+
+Ext.define('Proximity.panel.Catalog', {
+  extend: 'Ext.grid.Panel',
+  alias: 'widget.proximityCatalog',
+
+  emptyText: gettext('No catalog entries match.'),
+  viewConfig: { deferEmptyText: false },
+
+  initComponent(this: Self) {
+    const canDeploy = Proximity.Utils.hasCap('vms', 'VM.Allocate');
+    this.entries = [];
+    this.store = Ext.create('Ext.data.Store', {
+      fields: [
+        'id',
+        'name',
+        'description',
+        'category',
+        'icon',
+        'website',
+        'source',
+        'version',
+        'installSteps',
+      ],
+      idProperty: 'id',
+      sorters: [{ property: 'name', direction: 'ASC' }],
+    });
+    this.tbar = [
+      {
+        xtype: 'button',
+        itemId: 'deploy',
+        text: gettext('Deploy'),
+        iconCls: 'fa fa-rocket',
+        disabled: true,
+        tooltip: canDeploy ? undefined : gettext('Needs VM.Allocate'),
+        handler: () => this.deploy(),
+      },
+      '->',
+      {
+        xtype: 'combobox',
+        itemId: 'category',
+        fieldLabel: gettext('Category'),
+        labelWidth: 60,
+        width: 240,
+        editable: false,
+        queryMode: 'local',
+        displayField: 'text',
+        valueField: 'category',
+        value: '',
+        store: { fields: ['category', 'text'], data: [{ category: '', text: gettext('All') }] },
+        listeners: { change: () => this.applyFilter() },
+      },
+      {
+        xtype: 'combobox',
+        itemId: 'source',
+        fieldLabel: gettext('Source'),
+        labelWidth: 50,
+        width: 220,
+        editable: false,
+        queryMode: 'local',
+        displayField: 'text',
+        valueField: 'value',
+        value: '',
+        store: {
+          fields: ['value', 'text'],
+          data: [
+            { value: '', text: gettext('All') },
+            { value: 'proximity', text: 'Proximity' },
+            { value: 'community-scripts', text: 'Community scripts' },
+          ],
+        },
+        listeners: { change: () => this.applyFilter() },
+      },
+      {
+        xtype: 'textfield',
+        itemId: 'search',
+        emptyText: gettext('Search'),
+        width: 200,
+        listeners: { change: { fn: () => this.applyFilter(), buffer: 200 } },
+      },
+    ];
+    const utils = Proximity.Utils;
+    this.columns = [
+      { text: '', dataIndex: 'icon', width: ICON_SIZE + 16, sortable: false, renderer: iconRenderer },
+      { text: gettext('Name'), dataIndex: 'name', width: 180, renderer: utils.encode },
+      { text: gettext('Category'), dataIndex: 'category', width: 150, renderer: utils.encode },
+      { text: gettext('Description'), dataIndex: 'description', flex: 1, renderer: utils.encode },
+      { text: gettext('Version'), dataIndex: 'version', width: 90, renderer: utils.encode },
+      {
+        text: gettext('Source'),
+        dataIndex: 'source',
+        width: 140,
+        renderer: (source: string) => (source === 'proximity' ? 'Proximity' : 'Community scripts'),
+      },
+    ];
+    this.callParent();
+    this.on('selectionchange', () =>
+      this.down('#deploy').setDisabled(!canDeploy || this.getSelection().length === 0),
+    );
+    this.on('itemdblclick', () => {
+      if (canDeploy) this.deploy();
+    });
+    this.on('afterrender', () => void this.reload().catch((error) => utils.showError(error)));
+  },
+
+  async reload(this: Self) {
+    this.entries = await Proximity.Api.get<CatalogSummary[]>('/catalog');
+    if (this.isDestroyed) return;
+    const categories = [...new Set(this.entries.map((entry) => entry.category))].sort();
+    this.down('#category')
+      .getStore()
+      .loadData([
+        { category: '', text: gettext('All') },
+        ...categories.map((category) => ({ category, text: category })),
+      ]);
+    this.getStore().loadData(this.entries);
+    this.applyFilter();
+  },
+
+  applyFilter(this: Self) {
+    const search = (this.down('#search').getValue() ?? '').trim().toLowerCase();
+    const category = this.down('#category').getValue() ?? '';
+    const source = this.down('#source').getValue() ?? '';
+    const store = this.getStore();
+    store.clearFilter(true);
+    store.filterBy(({ data }) => {
+      if (category && data.category !== category) return false;
+      if (source && data.source !== source) return false;
+      if (!search) return true;
+      return [data.name, data.description, data.id, data.category].some((text) =>
+        text.toLowerCase().includes(search),
+      );
+    });
+  },
+
+  deploy(this: Self) {
+    const entry = this.getSelection()[0]?.data;
+    if (!entry) return;
+    Ext.create({ xtype: 'proximityDeploy', entry, nodename: this.nodename }).show();
+  },
+});
+
+export {};
