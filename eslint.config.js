@@ -25,6 +25,22 @@ export default tseslint.config(
     languageOptions: { globals: { Ext: 'readonly', Proxmox: 'readonly', PVE: 'readonly' } },
   },
   {
+    // The test page's stand-ins for Proxmox VE's own scripts: plain browser JavaScript.
+    files: ['test/ui/page/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        Ext: 'readonly',
+        Proxmox: 'writable',
+        PVE: 'writable',
+        gettext: 'readonly',
+        document: 'readonly',
+      },
+    },
+    // `let me = this;` is how every Proxmox VE class is written
+    rules: { '@typescript-eslint/no-this-alias': 'off' },
+  },
+  {
     // Test tools and benchmarks report to the terminal.
     files: ['test/**/*.ts', 'test/**/*.mjs'],
     languageOptions: { globals: { setInterval: 'readonly', clearInterval: 'readonly' } },

@@ -27,6 +27,10 @@ interface Suite {
    * brings the rig and its PVE API simulator up first and takes them down after.
    */
   onRig?: boolean;
+  /** The rig's simulator serves the web interface too (pveproxy's pages), not only the API. */
+  webInterface?: boolean;
+  /** The rig's name when not SUITE_RIG: suites on their own rigs can run side by side. */
+  rigName?: string;
 }
 
 const suites: Suite[] = [
@@ -36,7 +40,7 @@ const suites: Suite[] = [
   { name: 'rig', dirs: ['test/rig'], needsSystem: true },
   // Benchmarks need the rig too; they print their figures in the suite's output.
   { name: 'node', dirs: ['test/node', 'test/bench'], needsSystem: true, onRig: true },
-  { name: 'ui', dirs: ['test/ui'], needsSystem: true },
+  { name: 'ui', dirs: ['test/ui'], needsSystem: true, onRig: true, webInterface: true, rigName: 'proxui' },
   { name: 'package', dirs: ['test/package'], needsSystem: true },
 ];
 
@@ -92,9 +96,9 @@ async function runSuite(suite: Suite, files: string[]): Promise<Counts> {
   const { Rig } = await import('./rig/rig.js');
   const { startSimulator } = await import('./rig/simulator-process.js');
   const { inNodeNetns } = await import('./rig/netns.js');
-  const rig = await Rig.up({ name: SUITE_RIG });
+  const rig = await Rig.up({ name: suite.rigName ?? SUITE_RIG });
   try {
-    await startSimulator(rig);
+    await startSimulator(rig, { ui: suite.webInterface === true });
     return await runTestFiles(
       suite,
       files,

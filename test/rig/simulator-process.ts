@@ -17,14 +17,18 @@ export function simulatorFiles(rig: Pick<Rig, 'paths'>) {
     authKey: path.join(dataDir, 'priv', 'authkey.key'),
     config: path.join(rig.paths.base, 'pve-sim.json'),
     log: path.join(rig.paths.logDir, 'pve-sim.log'),
+    /** With `ui`: the web interface's files, laid out like /usr/share/pve-manager. */
+    uiDir: path.join(rig.paths.base, 'ui', 'pve-manager'),
   };
 }
 
 /**
  * Starts the PVE API simulator inside the node namespace on 127.0.0.1:8006, as pveproxy
- * listens on a node. Tests want failed logins answered at once (PVE waits 3 s).
+ * listens on a node. Tests want failed logins answered at once (PVE waits 3 s). With `ui`,
+ * it serves the web interface from `simulatorFiles(rig).uiDir` too, as pveproxy does (the
+ * ui suite and the demo fill that directory: test/ui/page.ts).
  */
-export async function startSimulator(rig: Rig): Promise<number> {
+export async function startSimulator(rig: Rig, options: { ui?: boolean } = {}): Promise<number> {
   const files = simulatorFiles(rig);
   writeFileSync(files.config, JSON.stringify({ unauthorizedDelayMs: 0 }));
   const pid = await rig.spawnInNode(
@@ -43,6 +47,7 @@ export async function startSimulator(rig: Rig): Promise<number> {
       rig.name,
       '--lxc-path',
       rig.paths.lxcPath,
+      ...(options.ui ? ['--ui-dir', files.uiDir] : []),
     ],
     { logFile: files.log, cwd: repositoryRoot, role: 'simulator' },
   );

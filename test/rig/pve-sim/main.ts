@@ -3,9 +3,11 @@
  *
  *   node --import tsx test/rig/pve-sim/main.ts --listen 127.0.0.1:8006 --data-dir DIR \
  *     [--config FILE.json] [--rig-name proxrig] [--lxc-path DIR] [--cert-dir DIR] [--access-log FILE]
+ *     [--ui-dir DIR]
  *
  * Prints `PVE-SIM: https://<host>:<port>` once it answers; SIGTERM/SIGINT stop it cleanly.
- * It drives the real LXC runtime (../lxc-runtime.ts) and the node's bridges with `ip`.
+ * With --ui-dir (a directory laid out like /usr/share/pve-manager) it serves the web interface
+ * too (ui-pages.ts). It drives the real LXC runtime (../lxc-runtime.ts) and the node's bridges with `ip`.
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     'lxc-path': { type: 'string' },
     'cert-dir': { type: 'string' },
     'access-log': { type: 'string' },
+    'ui-dir': { type: 'string' },
   },
 });
 
@@ -54,6 +57,7 @@ const simulator = await createSimulator({
   host: listen[1]!.replace(/^\[(.*)\]$/, '$1'),
   port: Number(listen[2]),
   accessLog: accessLog ? (line) => appendFileSync(accessLog, `${line}\n`) : undefined,
+  ui: values['ui-dir'] ? { managerDir: values['ui-dir'] } : undefined,
 });
 console.log(`PVE-SIM: ${simulator.url}`);
 

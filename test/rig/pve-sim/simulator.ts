@@ -24,6 +24,7 @@ import { ApiSchema, defaultSchemaPath } from './schema.js';
 import type { SimulatorState } from './simulator-state.js';
 import { StorageState } from './storage.js';
 import { TaskManager } from './tasks.js';
+import { createUiPages, type UiPagesOptions } from './ui-pages.js';
 import { volumeSize } from './routes/lxc-common.js';
 
 export interface SimulatorOptions {
@@ -41,6 +42,8 @@ export interface SimulatorOptions {
   /** Milliseconds since the epoch; tests inject one to age tickets. */
   clock?: (() => number) | undefined;
   accessLog?: ((line: string) => void) | undefined;
+  /** Serve the web interface too (`/`, `/pve2/...`), as pveproxy does; API only without it. */
+  ui?: UiPagesOptions | undefined;
 }
 
 export interface PveSimulator {
@@ -108,13 +111,14 @@ export async function createSimulator(options: SimulatorOptions): Promise<PveSim
   };
 
   const sampler = startSampler(state, config.rrdSampleIntervalMs);
-  const server = createServer(
-    { key: certificate.key, cert: certificate.cert },
-    createRequestHandler(state, routes, {
-      unauthorizedDelayMs: config.unauthorizedDelayMs,
-      accessLog: options.accessLog,
-    }),
-  );
+  const api = createRequestHandler(state, routes, {
+    unauthorizedDelayMs: config.unauthorizedDelayMs,
+    accessLog: options.accessLog,
+  });
+  const ui = options.ui && createUiPages(options.ui, uiContext(state));
+  const server = createServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
+    if (!ui?.(request, response)) api(request, response);
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -141,6 +145,24 @@ export async function createSimulator(options: SimulatorOptions): Promise<PveSim
       });
       // let running tasks end (a container start or stop), but not forever
       await Promise.race([state.tasks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    },
+  };
+}
+
+/** What pveproxy puts into the page: the node, and the caller's name and CSRF token if logged in. */
+function uiContext(state: SimulatorState) {
+  return {
+    nodeName: state.node,
+    version: state.config.version.version,
+    session: (cookie: string | undefined) => {
+      const ticket = /(?:^|;\s*)PVEAuthCookie=([^;]*)/.exec(cookie ?? '')?.[1];
+      if (!ticket) return undefined;
+      try {
+        const { userid } = state.auth.verifyTicket(decodeURIComponent(ticket));
+        return { username: userid, token: state.auth.assembleCsrfToken(userid) };
+      } catch {
+        return undefined;
+      }
     },
   };
 }
