@@ -70,8 +70,6 @@ export function uiBackendConfig(rig: Pick<Rig, 'paths'>, dir: string): Record<st
   const sim = simulatorFiles(rig);
   const tokenSecretFile = path.join(dir, 'pve-token');
   writeFileSync(tokenSecretFile, `${RIG_TOKEN_SECRET}\n`, { mode: 0o600 });
-  // dnsmasq (host placement) re-reads its names as nobody: a world-readable directory
-  const hostDir = mkdtempSync(path.join(tmpdir(), `proximity-ui-dns-`));
   return {
     listen: { host: '127.0.0.1', port: BACKEND_PORT, tls: 'pve', pveCertDir: path.dirname(sim.certificate) },
     dataDir: path.join(dir, 'data'),
@@ -87,7 +85,9 @@ export function uiBackendConfig(rig: Pick<Rig, 'paths'>, dir: string): Record<st
     auth: { csrfKeyFile: sim.csrfKey },
     network: {
       interfacesDir: path.join(rig.paths.etcNetworkDir, 'interfaces.d'),
-      hostDir: path.join(hostDir, 'dns'),
+      // dnsmasq (host placement) re-reads its names as nobody: not in the 0700 backend
+      // directory, but in the rig's (0755), which Rig.down removes
+      hostDir: path.join(rig.paths.base, 'proximity-dns'),
       appliance: {
         vmid: APPLIANCE_VMID,
         template: `local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`,
