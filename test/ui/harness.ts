@@ -19,7 +19,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { Agent, fetch } from 'undici';
 import { RIG_NODE_NAME, SIMULATOR_PORT } from '../rig/contracts.js';
 import { waitForListener } from '../rig/netns.js';
@@ -70,8 +70,6 @@ export function uiBackendConfig(rig: Pick<Rig, 'paths'>, dir: string): Record<st
   const sim = simulatorFiles(rig);
   const tokenSecretFile = path.join(dir, 'pve-token');
   writeFileSync(tokenSecretFile, `${RIG_TOKEN_SECRET}\n`, { mode: 0o600 });
-  // dnsmasq (host placement) re-reads its names as nobody: a world-readable directory
-  const hostDir = mkdtempSync(path.join(tmpdir(), `proximity-ui-dns-`));
   return {
     listen: { host: '127.0.0.1', port: BACKEND_PORT, tls: 'pve', pveCertDir: path.dirname(sim.certificate) },
     dataDir: path.join(dir, 'data'),
@@ -87,7 +85,9 @@ export function uiBackendConfig(rig: Pick<Rig, 'paths'>, dir: string): Record<st
     auth: { csrfKeyFile: sim.csrfKey },
     network: {
       interfacesDir: path.join(rig.paths.etcNetworkDir, 'interfaces.d'),
-      hostDir: path.join(hostDir, 'dns'),
+      // dnsmasq (host placement) re-reads its names as nobody: not in the 0700 backend
+      // directory, but in the rig's (0755), which Rig.down removes
+      hostDir: path.join(rig.paths.base, 'proximity-dns'),
       appliance: {
         vmid: APPLIANCE_VMID,
         template: `local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`,
@@ -273,8 +273,8 @@ export async function submitLogin(page: Page, user: string, password: string): P
   await window.waitFor({ state: 'visible', timeout: 30_000 });
   // an error box of an earlier attempt must be gone, or it would be taken for this one's
   await page.waitForFunction(() => !(globalThis as unknown as PageGlobals).Ext.Msg.isVisible());
-  await window.locator('input[name="username"]').fill(name);
-  await window.locator('input[name="password"]').fill(password);
+  await fillField(window.locator('input[name="username"]'), name);
+  await fillField(window.locator('input[name="password"]'), password);
   // the realm through its combo box, as a user picks it
   const realmText = await page.evaluate(async (wanted) => {
     const { Ext } = globalThis as unknown as PageGlobals;
@@ -287,6 +287,19 @@ export async function submitLogin(page: Page, user: string, password: string): P
   await window.locator('input[name="realm"]').click();
   await page.locator('.x-boundlist-item').filter({ hasText: realmText }).click();
   await window.locator('.x-btn').filter({ hasText: 'Login' }).click();
+}
+
+/**
+ * Types a value into an ExtJS field until it holds exactly that: ExtJS may move the focus
+ * (a delayed focus after a message box) while Playwright fills, leaving old text in.
+ */
+async function fillField(field: Locator, value: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await field.fill(value);
+    if ((await field.inputValue()) === value) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`could not fill ${value.length} characters into ${String(field)}`);
 }
 
 /** The login error message box's text once it shows, or undefined after `timeoutMs`. */

@@ -11,6 +11,7 @@ import {
   LOGINS,
   UI_URL,
   launchBrowser,
+  startBackend,
   login,
   loginError,
   screenshot,
@@ -136,6 +137,37 @@ describe('the test page', () => {
     assert.equal(result.subParent, 'rig-extra');
     assert.equal(result.thrown, 'itemId already exists, please use another');
     await screenshot(browser.page, 'page-inserted');
+  });
+
+  it('reaches the backend on 8443 from the page with the PVE cookie and CSRF token, across a restart', async () => {
+    const backend = await startBackend(rig);
+    const call = () =>
+      browser.page.evaluate(async (url) => {
+        const { Proxmox } = globalThis as unknown as PageGlobals;
+        try {
+          const response = await fetch(url, {
+            method: 'PUT',
+            credentials: 'include',
+            headers: {
+              'content-type': 'application/json',
+              CSRFPreventionToken: Proxmox!.CSRFPreventionToken,
+            },
+            body: '{}',
+          });
+          return `${response.status} ${response.status === 200 ? '' : await response.text()}`.trim();
+        } catch {
+          return 'unreachable';
+        }
+      }, `${backend.apiUrl}/network/settings`);
+    try {
+      assert.equal(await call(), '200');
+      await backend.stop();
+      assert.equal(await call(), 'unreachable');
+      await backend.start();
+      assert.equal(await call(), '200');
+    } finally {
+      await backend.stop();
+    }
   });
 
   it('keeps the login over a reload (the cookie) and restores the saved entry', async () => {
