@@ -39,7 +39,8 @@ const suites: Suite[] = [
   { name: 'integration', dirs: ['test/integration'], needsSystem: true },
   { name: 'rig', dirs: ['test/rig'], needsSystem: true },
   // Benchmarks need the rig too; they print their figures in the suite's output.
-  { name: 'node', dirs: ['test/node', 'test/bench'], needsSystem: true, onRig: true },
+  // The UI benchmark drives the page, so this rig's simulator serves it too.
+  { name: 'node', dirs: ['test/node', 'test/bench'], needsSystem: true, onRig: true, webInterface: true },
   { name: 'ui', dirs: ['test/ui'], needsSystem: true, onRig: true, webInterface: true, rigName: 'proxui' },
   { name: 'package', dirs: ['test/package'], needsSystem: true },
 ];
@@ -143,6 +144,17 @@ function runTestFiles(
   });
 }
 
+function buildPlugin(): Promise<void> {
+  console.log('building the plugin (webpack) for the browser tests ...');
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'build:plugin'], { cwd: root, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`npm run build:plugin exited with ${code}`)),
+    );
+  });
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -167,6 +179,9 @@ async function main(): Promise<number> {
     .filter(({ files }) => files.length > 0);
 
   if (selected.some(({ suite }) => suite.needsSystem)) await ensurePrerequisites();
+  // The browser tests and the UI benchmark load plugin/dist/proximity.js: build it from the
+  // sources under test, never trust a bundle left from another checkout state.
+  if (selected.some(({ suite }) => suite.webInterface)) await buildPlugin();
 
   const totals: Counts = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
   const lines: string[] = [];

@@ -46,6 +46,19 @@ function icon(status: string): string {
 Ext.define('Proximity.Utils', {
   singleton: true,
 
+  /**
+   * A store whose records are keyed by `idProperty` (in ExtJS 6 that is the model's setting,
+   * not the store's), so mergeInto and getById find a record by its name.
+   */
+  store(config: { fields: unknown[]; idProperty: string; sorters?: object[] }) {
+    const model = Ext.define(null as unknown as string, {
+      extend: 'Ext.data.Model',
+      idProperty: config.idProperty,
+      fields: config.fields,
+    });
+    return Ext.create('Ext.data.Store', { model, ...(config.sorters ? { sorters: config.sorters } : {}) });
+  },
+
   caps(): PveCaps {
     return (Ext.state.Manager.get('GuiCap') as PveCaps | undefined) ?? {};
   },

@@ -16,6 +16,7 @@ import './panel/Tasks';
 import './panel/Audit';
 import './grid/Leases';
 import './grid/Reservations';
+import './window/Edit';
 import './window/TaskProgress';
 import './window/Deploy';
 import './window/Logs';

@@ -112,6 +112,7 @@ interface ProximityApiSingleton {
 }
 
 interface ProximityUtilsSingleton {
+  store(config: { fields: unknown[]; idProperty: string; sorters?: object[] }): ExtStore;
   caps(): PveCaps;
   hasCap(section: keyof PveCaps, privilege: string): boolean;
   statusRenderer(status: string): string;

@@ -86,8 +86,9 @@ export function uiBackendConfig(rig: Pick<Rig, 'paths'>, dir: string): Record<st
     network: {
       interfacesDir: path.join(rig.paths.etcNetworkDir, 'interfaces.d'),
       // dnsmasq (host placement) re-reads its names as nobody: not in the 0700 backend
-      // directory, but in the rig's (0755), which Rig.down removes
-      hostDir: path.join(rig.paths.base, 'proximity-dns'),
+      // directory, but in the rig's (0755), which Rig.down removes; nested, because the
+      // node tests' tearDownLan removes the parent of hostDir
+      hostDir: path.join(rig.paths.base, 'proximity-dns', 'dns'),
       appliance: {
         vmid: APPLIANCE_VMID,
         template: `local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`,

@@ -171,7 +171,12 @@ describe('the test page', () => {
   });
 
   it('keeps the login over a reload (the cookie) and restores the saved entry', async () => {
-    await browser.page.locator('.x-treelist-item-text').filter({ hasText: 'Network' }).click();
+    // PVE's own Network entry: it comes before Proximity's sub-entry of the same name
+    await browser.page
+      .locator('.x-treelist-item-text')
+      .filter({ hasText: /^Network$/ })
+      .first()
+      .click();
     await browser.page.reload();
     await browser.page.waitForFunction(() => {
       const { Ext } = globalThis as unknown as PageGlobals;

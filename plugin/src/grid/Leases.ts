@@ -10,7 +10,7 @@ Ext.define('Proximity.grid.Leases', {
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
-    this.store = Ext.create('Ext.data.Store', {
+    this.store = Proximity.Utils.store({
       fields: ['mac', 'ip', 'hostname', 'expiresAt', 'firstSeen', 'lastSeen', 'reserved'],
       idProperty: 'mac',
       sorters: [{ property: 'ip', direction: 'ASC' }],

@@ -24,7 +24,7 @@ Ext.define('Proximity.grid.Reservations', {
   initComponent(this: Self) {
     const utils = Proximity.Utils;
     const canModify = utils.hasCap('nodes', 'Sys.Modify');
-    this.store = Ext.create('Ext.data.Store', {
+    this.store = Proximity.Utils.store({
       fields: ['mac', 'ip', 'hostname', 'createdAt'],
       idProperty: 'mac',
       sorters: [{ property: 'ip', direction: 'ASC' }],

@@ -48,7 +48,7 @@ Ext.define('Proximity.panel.Apps', {
       needs,
       handler,
     });
-    this.store = Ext.create('Ext.data.Store', {
+    this.store = Proximity.Utils.store({
       fields: [
         'hostname',
         'name',

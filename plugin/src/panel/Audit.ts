@@ -19,7 +19,7 @@ Ext.define('Proximity.panel.Audit', {
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
-    this.store = Ext.create('Ext.data.Store', {
+    this.store = Proximity.Utils.store({
       fields: ['id', 'at', 'actor', 'action', 'target', 'result', 'details'],
       idProperty: 'id',
       sorters: [{ property: 'id', direction: 'DESC' }],

@@ -45,7 +45,7 @@ Ext.define('Proximity.panel.Catalog', {
   initComponent(this: Self) {
     const canDeploy = Proximity.Utils.hasCap('vms', 'VM.Allocate');
     this.entries = [];
-    this.store = Ext.create('Ext.data.Store', {
+    this.store = Proximity.Utils.store({
       fields: [
         'id',
         'name',

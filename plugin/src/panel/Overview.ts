@@ -130,6 +130,7 @@ Ext.define('Proximity.panel.Overview', {
       {
         xtype: 'grid',
         itemId: 'components',
+        cls: 'proximity-infrastructure',
         title: gettext('Infrastructure'),
         disableSelection: true,
         store: { fields: ['component', 'health', 'detail'], data: [] },

@@ -29,7 +29,7 @@ Ext.define('Proximity.panel.Proxy', {
   initComponent(this: Self) {
     const utils = Proximity.Utils;
     const canModify = utils.hasCap('nodes', 'Sys.Modify');
-    this.store = Ext.create('Ext.data.Store', {
+    this.store = Proximity.Utils.store({
       fields: ['id', 'source', 'hostnames', 'upstreams', 'loadBalancing', 'tls', 'healthChecks'],
       idProperty: 'id',
       sorters: [{ property: 'id', direction: 'ASC' }],

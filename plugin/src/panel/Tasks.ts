@@ -16,7 +16,7 @@ Ext.define('Proximity.panel.Tasks', {
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
-    this.store = Ext.create('Ext.data.Store', {
+    this.store = Proximity.Utils.store({
       fields: ['id', 'kind', 'target', 'state', 'actor', 'error', 'createdAt', 'updatedAt', 'percent'],
       idProperty: 'id',
       sorters: [{ property: 'createdAt', direction: 'DESC' }],

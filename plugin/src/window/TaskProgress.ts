@@ -37,7 +37,7 @@ Ext.define('Proximity.window.TaskProgress', {
   alias: 'widget.proximityTaskProgress',
 
   width: 640,
-  height: 520,
+  height: 600,
   layout: { type: 'vbox', align: 'stretch' },
   bodyPadding: 5,
   modal: false,
@@ -50,7 +50,8 @@ Ext.define('Proximity.window.TaskProgress', {
       {
         xtype: 'grid',
         itemId: 'steps',
-        height: 200,
+        // the eight steps of a deploy without a scroll bar
+        height: 236,
         disableSelection: true,
         store: { fields: ['name', 'state', 'message'], data: [] },
         columns: [
