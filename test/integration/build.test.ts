@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import vm from 'node:vm';
@@ -9,6 +9,14 @@ import { tempDir } from '../support/temp.js';
 
 const pluginFile = path.join(repositoryRoot, 'plugin/dist/proximity.js');
 const serverEntry = path.join(repositoryRoot, 'server/dist/main.js');
+
+/** The plugin's class files (relative to plugin/src): all but the entry point and the types. */
+function classFiles(): string[] {
+  const root = path.join(repositoryRoot, 'plugin/src');
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && !['index.ts', 'types.ts'].includes(file))
+    .sort();
+}
 
 describe('npm run build', () => {
   it('builds the server and the plugin', () => {
@@ -50,26 +58,40 @@ describe('npm run build', () => {
     assert.match(code, /^\/\*! Proximity \d+\.\d+\.\d+ for Proxmox VE/);
     assert.match(code, /\/\/# sourceMappingURL=proximity\.js\.map\s*$/);
     const map = JSON.parse(readFileSync(`${pluginFile}.map`, 'utf8')) as { sources: string[] };
-    assert.ok(
-      map.sources.some((source) => source.endsWith('plugin/src/panel/Placeholder.ts')),
-      `sources: ${map.sources.join(', ')}`,
-    );
+    for (const file of classFiles())
+      assert.ok(
+        map.sources.some((source) => source.endsWith(`plugin/src/${file}`)),
+        `${file} in sources: ${map.sources.join(', ')}`,
+      );
   });
 
-  it('registers Proximity.panel.Placeholder with Ext.define, extending a Panel and calling its parent', () => {
+  it('defines one ExtJS class per file, named by its path, and PVE overrides that can call their parent', () => {
     const defined = new Map<string, Record<string, unknown>>();
-    const Ext = {
-      define: (name: string, body: Record<string, unknown>) => defined.set(name, body),
-      String: { format: (f: string, v: string) => f.replace('{0}', v), htmlEncode: (s: string) => s },
-    };
-    vm.runInNewContext(readFileSync(pluginFile, 'utf8'), { Ext });
-    const placeholder = defined.get('Proximity.panel.Placeholder');
-    assert.ok(placeholder, `defined: ${[...defined.keys()].join(', ')}`);
-    assert.equal(placeholder.extend, 'Ext.panel.Panel');
-    let parentCalled = false;
-    const instance: Record<string, unknown> = { callParent: () => (parentCalled = true) };
-    (placeholder.initComponent as (this: unknown) => void).call(instance);
-    assert.ok(parentCalled, 'initComponent calls callParent');
-    assert.match(String(instance.html), /^Proximity \d+\.\d+\.\d+/);
+    const Ext = { define: (name: string, body: Record<string, unknown>) => defined.set(name, body) };
+    const context = vm.createContext({ Ext, gettext: (text: string) => text });
+    vm.runInContext(readFileSync(pluginFile, 'utf8'), context);
+    for (const file of classFiles()) {
+      const name = `Proximity.${file.replace(/\.ts$/, '').replaceAll('/', '.')}`;
+      assert.ok(defined.has(name), `${file} defines ${name}; defined: ${[...defined.keys()].join(', ')}`);
+    }
+    assert.equal(defined.get('Proximity.override.DcConfig')?.override, 'PVE.dc.Config');
+    assert.equal(defined.get('Proximity.override.NodeConfig')?.override, 'PVE.node.Config');
+    assert.equal(defined.get('Proximity.window.Deploy')?.extend, 'Proximity.window.Edit');
+    // ExtJS's callParent finds the method to call through its own `.caller`, which reads
+    // null when the caller is strict-mode code: the bundle must be sloppy script.
+    assert.doesNotMatch(readFileSync(pluginFile, 'utf8'), /["']use strict["']/);
+    const callParent = vm.runInContext(
+      '(function callParent() { globalThis.seen = callParent.caller; })',
+      context,
+    );
+    const initComponent = defined.get('Proximity.override.DcConfig')!.initComponent as (
+      this: unknown,
+    ) => void;
+    try {
+      initComponent.call({ callParent });
+    } catch {
+      // it goes on to insert the menu, which needs the page: only the call to the parent matters
+    }
+    assert.equal((context as { seen?: unknown }).seen, initComponent, 'callParent sees its caller');
   });
 });
