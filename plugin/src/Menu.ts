@@ -5,7 +5,7 @@
  */
 type Entry = Record<string, unknown>;
 type Self = {
-  entries(panel: PveConfigPanel, node?: string): Entry[];
+  entries(node?: string): Entry[];
   insertInto(panel: PveConfigPanel, node?: string): void;
 };
 
@@ -20,7 +20,7 @@ Ext.define('Proximity.Menu', {
     return utils.hasCap('vms', 'VM.Audit') || utils.hasCap('nodes', 'Sys.Audit');
   },
 
-  entries(_panel: PveConfigPanel, node?: string): Entry[] {
+  entries(node?: string): Entry[] {
     const view = (content: string, extra: Entry = {}) => ({
       xtype: 'proximityView',
       content: { xtype: content, nodename: node, ...extra },
@@ -55,7 +55,7 @@ Ext.define('Proximity.Menu', {
    */
   insertInto(this: Self, panel: PveConfigPanel, node?: string) {
     if (!Proximity.Menu.visible()) return;
-    panel.insertNodes(this.entries(panel, node));
+    panel.insertNodes(this.entries(node));
     const saved = panel.hstateid ? panel.sp.get(panel.hstateid)?.value : undefined;
     if (saved && saved.startsWith(ROOT) && panel.savedItems[saved]) {
       if (panel.selectById) panel.selectById(saved);

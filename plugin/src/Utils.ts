@@ -20,7 +20,6 @@ const STATUS_ICONS: Record<string, [string, string]> = {
   running: ['fa-play-circle', 'good'],
   healthy: ['fa-check-circle', 'good'],
   succeeded: ['fa-check-circle', 'good'],
-  running_task: ['fa-spinner fa-pulse', 'muted'],
   stopped: ['fa-stop-circle', 'muted'],
   deploying: ['fa-spinner fa-pulse', 'muted'],
   deleting: ['fa-spinner fa-pulse', 'muted'],

@@ -6,6 +6,7 @@ import './Api';
 import './Menu';
 import './panel/Unavailable';
 import './panel/View';
+import './grid/Live';
 import './panel/Overview';
 import './panel/Apps';
 import './panel/Catalog';

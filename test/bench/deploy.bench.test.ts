@@ -27,6 +27,7 @@ import {
 } from '../node/lan.js';
 import { getByName, rigHelloManifest, settledTask, tearDownApps } from '../node/apps-support.js';
 import { nodeName, rigTemplate } from '../node/support.js';
+import { benchFigures, median } from './figures.js';
 
 const CLIENT = 4701;
 const RUNS = 10;
@@ -34,14 +35,8 @@ const { config, hostDir, interfacesDir } = lanBackendConfig({ reconcileIntervalM
 const pve = new PveService(config, createLogger('silent'));
 let service: RunningService;
 let api: ReturnType<typeof apiClient>;
-const figures: string[] = [];
+const { report, summary } = benchFigures('deploy benchmark');
 
-function report(line: string): void {
-  figures.push(line);
-  console.log(`bench: ${line}`);
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
 
@@ -70,7 +65,7 @@ after(async () => {
     hostDir,
     interfacesDir,
   });
-  console.log(`\nbench figures (deploy):\n  ${figures.join('\n  ')}`);
+  summary();
 });
 
 describe('deploy benchmark', () => {

@@ -25,6 +25,7 @@ import {
   tearDownLan,
   waitForAddress,
 } from '../node/lan.js';
+import { benchFigures } from './figures.js';
 
 const VMIDS = [4301, 4302, 4303, 4304];
 const { config, hostDir, interfacesDir } = lanBackendConfig({ reconcileIntervalMs: 60_000 });
@@ -32,11 +33,7 @@ const pve = new PveService(config, createLogger('silent'));
 let service: RunningService;
 let api: ReturnType<typeof apiClient>;
 
-const figures: string[] = [];
-function report(line: string): void {
-  figures.push(line);
-  console.log(`bench: ${line}`);
-}
+const { report, summary } = benchFigures('network benchmark');
 
 before(async () => {
   service = await startService(config, { logger: createLogger('silent'), modules: defaultModules });
@@ -50,7 +47,7 @@ before(async () => {
 });
 
 after(async () => {
-  console.log(`\n=== network benchmark ===\n${figures.join('\n')}\n`);
+  summary();
   if (process.env.BENCH_DEBUG) {
     console.log(readdirSync(hostDir, { recursive: true }));
     for (const f of ['dnsmasq.log', 'dnsmasq.leases', 'dnsmasq.pid'])

@@ -33,6 +33,7 @@ import {
   waitForAddress,
 } from '../node/lan.js';
 import { currentRig } from '../node/support.js';
+import { benchFigures, median } from './figures.js';
 
 const rig = currentRig();
 const APPLIANCE = APPLIANCE_VMID;
@@ -45,12 +46,7 @@ const loadScript = path.join(import.meta.dirname, 'support', 'load.mjs');
 let service: RunningService;
 let api: ReturnType<typeof apiClient>;
 let appIp: string;
-const figures: string[] = [];
-
-function report(line: string): void {
-  figures.push(line);
-  console.log(`bench: ${line}`);
-}
+const { report, summary } = benchFigures('proxy churn benchmark');
 
 interface LoadResult {
   requests: number;
@@ -103,7 +99,7 @@ before(async () => {
 });
 
 after(async () => {
-  console.log(`\n=== proxy churn benchmark ===\n${figures.join('\n')}\n`);
+  summary();
   await tearDownLan({
     pve,
     stopService: async () => service?.stop(),
@@ -269,8 +265,3 @@ describe('proxy churn benchmark', () => {
     await caddy.load(canonicalJson(before));
   });
 });
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}

@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { currentRig } from '../node/support.js';
 import { LOGINS, UI_URL, launchBrowser, login, type BrowserSession } from '../ui/harness.js';
 import { pluginDist, preparePage } from '../ui/page.js';
+import { median } from './figures.js';
 
 const APPS = 1000;
 const ROUNDS = 5;
@@ -26,7 +27,6 @@ before(async () => {
 });
 after(() => browser?.close());
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 describe('UI benchmark', () => {

@@ -2,19 +2,18 @@
 type Self = ExtThis<Ext.grid.IPanel> & { getStore(): ExtStore; reload(): Promise<void> };
 
 Ext.define('Proximity.grid.Leases', {
-  extend: 'Ext.grid.Panel',
+  extend: 'Proximity.grid.Live',
   alias: 'widget.proximityLeases',
 
+  url: '/network/leases',
+  fields: ['mac', 'ip', 'hostname', 'expiresAt', 'firstSeen', 'lastSeen', 'reserved'],
+  idProperty: 'mac',
+  sorters: [{ property: 'ip', direction: 'ASC' }],
+
   emptyText: gettext('No leases'),
-  viewConfig: { deferEmptyText: false, markDirty: false },
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
-    this.store = Proximity.Utils.store({
-      fields: ['mac', 'ip', 'hostname', 'expiresAt', 'firstSeen', 'lastSeen', 'reserved'],
-      idProperty: 'mac',
-      sorters: [{ property: 'ip', direction: 'ASC' }],
-    });
     this.columns = [
       { text: gettext('IP address'), dataIndex: 'ip', width: 130 },
       { text: gettext('Hostname'), dataIndex: 'hostname', flex: 1, renderer: utils.encode },
@@ -29,12 +28,6 @@ Ext.define('Proximity.grid.Leases', {
       { text: gettext('Last seen'), dataIndex: 'lastSeen', width: 160, renderer: utils.time },
     ];
     this.callParent();
-    utils.poll(this, 5000, () => this.reload());
-  },
-
-  async reload(this: Self) {
-    const leases = await Proximity.Api.get<object[]>('/network/leases');
-    if (!this.isDestroyed) Proximity.Utils.mergeInto(this.getStore(), leases);
   },
 });
 

@@ -15,20 +15,20 @@ type Self = ExtThis<Ext.grid.IPanel> & {
 };
 
 Ext.define('Proximity.grid.Reservations', {
-  extend: 'Ext.grid.Panel',
+  extend: 'Proximity.grid.Live',
   alias: 'widget.proximityReservations',
 
+  url: '/network/reservations',
+  refreshMs: 10000,
+  fields: ['mac', 'ip', 'hostname', 'createdAt'],
+  idProperty: 'mac',
+  sorters: [{ property: 'ip', direction: 'ASC' }],
+
   emptyText: gettext('No reservations'),
-  viewConfig: { deferEmptyText: false, markDirty: false },
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
     const canModify = utils.hasCap('nodes', 'Sys.Modify');
-    this.store = Proximity.Utils.store({
-      fields: ['mac', 'ip', 'hostname', 'createdAt'],
-      idProperty: 'mac',
-      sorters: [{ property: 'ip', direction: 'ASC' }],
-    });
     this.tbar = [
       {
         text: gettext('Add'),
@@ -77,12 +77,6 @@ Ext.define('Proximity.grid.Reservations', {
     this.on('selectionchange', () =>
       this.down('#remove').setDisabled(!canModify || this.getSelection().length === 0),
     );
-    utils.poll(this, 10000, () => this.reload());
-  },
-
-  async reload(this: Self) {
-    const reservations = await Proximity.Api.get<object[]>('/network/reservations');
-    if (!this.isDestroyed) Proximity.Utils.mergeInto(this.getStore(), reservations);
   },
 });
 

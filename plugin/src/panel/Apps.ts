@@ -22,15 +22,44 @@ type Grid = Omit<ExtThis<Ext.grid.IPanel>, 'getStore' | 'getSelection' | 'down' 
   setLoading(loading: boolean | string): void;
 };
 
-const REFRESH_MS = 3000;
 const busy = (app: AppView) => ['deploying', 'deleting'].includes(app.status);
 
 Ext.define('Proximity.panel.Apps', {
-  extend: 'Ext.grid.Panel',
+  extend: 'Proximity.grid.Live',
   alias: 'widget.proximityApps',
 
+  url: '/apps',
+  refreshMs: 3000,
+  fields: [
+    'hostname',
+    'name',
+    'status',
+    'url',
+    'ip',
+    'node',
+    'vmid',
+    'health',
+    {
+      name: 'healthText',
+      depends: ['health'],
+      calculate: (app: AppView) => (app.health ? (app.health.healthy ? 'healthy' : 'down') : ''),
+    },
+    'cpu',
+    'memory',
+    'uptime',
+    'allowed',
+    'port',
+    'taskId',
+  ],
+  idProperty: 'hostname',
+  sorters: [{ property: 'hostname', direction: 'ASC' }],
+
   emptyText: gettext('No apps yet: deploy one from the Catalog.'),
-  viewConfig: { deferEmptyText: false, markDirty: false },
+
+  /** In a node's tree: that node's apps. */
+  rows(this: Grid, apps: AppView[]): AppView[] {
+    return this.nodename ? apps.filter((app) => app.node === this.nodename) : apps;
+  },
 
   initComponent(this: Grid) {
     const action = (
@@ -47,31 +76,6 @@ Ext.define('Proximity.panel.Apps', {
       disabled: true,
       needs,
       handler,
-    });
-    this.store = Proximity.Utils.store({
-      fields: [
-        'hostname',
-        'name',
-        'status',
-        'url',
-        'ip',
-        'node',
-        'vmid',
-        'health',
-        {
-          name: 'healthText',
-          depends: ['health'],
-          calculate: (app: AppView) => (app.health ? (app.health.healthy ? 'healthy' : 'down') : ''),
-        },
-        'cpu',
-        'memory',
-        'uptime',
-        'allowed',
-        'port',
-        'taskId',
-      ],
-      idProperty: 'hostname',
-      sorters: [{ property: 'hostname', direction: 'ASC' }],
     });
     this.tbar = [
       action(
@@ -165,14 +169,6 @@ Ext.define('Proximity.panel.Apps', {
     });
     this.getStore().on('update', () => this.updateButtons());
     this.getStore().on('datachanged', () => this.updateButtons());
-    utils.poll(this, REFRESH_MS, () => this.reload());
-  },
-
-  async reload(this: Grid) {
-    const apps = await Proximity.Api.get<AppView[]>('/apps');
-    if (this.isDestroyed) return;
-    const shown = this.nodename ? apps.filter((app) => app.node === this.nodename) : apps;
-    Proximity.Utils.mergeInto(this.getStore(), shown);
   },
 
   selected(this: Grid): AppView | undefined {

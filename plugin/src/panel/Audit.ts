@@ -11,19 +11,19 @@ interface Entry {
 type Self = ExtThis<Ext.grid.IPanel> & { getStore(): ExtStore; reload(): Promise<void> };
 
 Ext.define('Proximity.panel.Audit', {
-  extend: 'Ext.grid.Panel',
+  extend: 'Proximity.grid.Live',
   alias: 'widget.proximityAudit',
 
+  url: '/audit?limit=500',
+  refreshMs: 10000,
+  fields: ['id', 'at', 'actor', 'action', 'target', 'result', 'details'],
+  idProperty: 'id',
+  sorters: [{ property: 'id', direction: 'DESC' }],
+
   emptyText: gettext('No entries'),
-  viewConfig: { deferEmptyText: false, markDirty: false },
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
-    this.store = Proximity.Utils.store({
-      fields: ['id', 'at', 'actor', 'action', 'target', 'result', 'details'],
-      idProperty: 'id',
-      sorters: [{ property: 'id', direction: 'DESC' }],
-    });
     this.columns = [
       { text: gettext('Time'), dataIndex: 'at', width: 160, renderer: utils.time },
       { text: gettext('User name'), dataIndex: 'actor', width: 160, renderer: utils.encode },
@@ -38,12 +38,6 @@ Ext.define('Proximity.panel.Audit', {
       },
     ];
     this.callParent();
-    utils.poll(this, 10000, () => this.reload());
-  },
-
-  async reload(this: Self) {
-    const entries = await Proximity.Api.get<Entry[]>('/audit?limit=500');
-    if (!this.isDestroyed) Proximity.Utils.mergeInto(this.getStore(), entries);
   },
 });
 

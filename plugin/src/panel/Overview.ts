@@ -32,7 +32,7 @@ type Row = { component: string; health: string; detail: string };
 type Self = ExtThis<Ext.panel.IPanel> & {
   down(selector: string): { getStore(): ExtStore & { loadData(rows: object[]): void } } & Ext.IComponent;
   reload(): Promise<void>;
-  repair(path: string, confirm: string, body?: object): void;
+  repair(path: string, confirm: string, body?: object, done?: (data: unknown) => void): void;
   setLoading(loading: boolean | string): void;
 };
 
@@ -119,7 +119,9 @@ Ext.define('Proximity.panel.Overview', {
           gettext('Reach this address or name from the LAN:'),
           (choice: string, target: string) => {
             if (choice === 'ok' && target)
-              this.repair('/system/infrastructure/test-nat', '', { target: target.trim() });
+              this.repair('/system/infrastructure/test-nat', '', { target: target.trim() }, (result) =>
+                Ext.Msg.alert(gettext('Test NAT'), Proximity.Utils.encode(JSON.stringify(result))),
+              );
           },
         );
       }),
@@ -207,13 +209,13 @@ Ext.define('Proximity.panel.Overview', {
     );
   },
 
-  repair(this: Self, path: string, question: string, body?: object) {
+  /** POSTs a repair (after `question`, if any), shows `done` its answer, then reloads. */
+  repair(this: Self, path: string, question: string, body?: object, done?: (data: unknown) => void) {
     const run = async () => {
       this.setLoading(true);
       try {
         const answer = await Proximity.Api.request('POST', path, body ?? {});
-        if (path.endsWith('test-nat'))
-          Ext.Msg.alert(gettext('Test NAT'), Proximity.Utils.encode(JSON.stringify(answer.data)));
+        done?.(answer.data);
         await this.reload();
       } catch (error) {
         Proximity.Utils.showError(error);

@@ -20,20 +20,20 @@ type Self = ExtThis<Ext.grid.IPanel> & {
 };
 
 Ext.define('Proximity.panel.Proxy', {
-  extend: 'Ext.grid.Panel',
+  extend: 'Proximity.grid.Live',
   alias: 'widget.proximityProxy',
 
+  url: '/routes',
+  refreshMs: 10000,
+  fields: ['id', 'source', 'hostnames', 'upstreams', 'loadBalancing', 'tls', 'healthChecks'],
+  idProperty: 'id',
+  sorters: [{ property: 'id', direction: 'ASC' }],
+
   emptyText: gettext('No routes'),
-  viewConfig: { deferEmptyText: false, markDirty: false },
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
     const canModify = utils.hasCap('nodes', 'Sys.Modify');
-    this.store = Proximity.Utils.store({
-      fields: ['id', 'source', 'hostnames', 'upstreams', 'loadBalancing', 'tls', 'healthChecks'],
-      idProperty: 'id',
-      sorters: [{ property: 'id', direction: 'ASC' }],
-    });
     this.tbar = [
       { text: gettext('Add'), iconCls: 'fa fa-plus', disabled: !canModify, handler: () => this.edit() },
       {
@@ -100,12 +100,6 @@ Ext.define('Proximity.panel.Proxy', {
     this.on('itemdblclick', () => {
       if (canModify) this.edit(this.getSelection()[0]?.data);
     });
-    utils.poll(this, 10000, () => this.reload());
-  },
-
-  async reload(this: Self) {
-    const routes = await Proximity.Api.get<object[]>('/routes');
-    if (!this.isDestroyed) Proximity.Utils.mergeInto(this.getStore(), routes);
   },
 
   edit(this: Self, route?: RouteRow) {

@@ -8,19 +8,18 @@ type Self = ExtThis<Ext.grid.IPanel> & {
 };
 
 Ext.define('Proximity.panel.Tasks', {
-  extend: 'Ext.grid.Panel',
+  extend: 'Proximity.grid.Live',
   alias: 'widget.proximityTasks',
 
+  url: '/tasks?limit=200',
+  fields: ['id', 'kind', 'target', 'state', 'actor', 'error', 'createdAt', 'updatedAt', 'percent'],
+  idProperty: 'id',
+  sorters: [{ property: 'createdAt', direction: 'DESC' }],
+
   emptyText: gettext('No tasks'),
-  viewConfig: { deferEmptyText: false, markDirty: false },
 
   initComponent(this: Self) {
     const utils = Proximity.Utils;
-    this.store = Proximity.Utils.store({
-      fields: ['id', 'kind', 'target', 'state', 'actor', 'error', 'createdAt', 'updatedAt', 'percent'],
-      idProperty: 'id',
-      sorters: [{ property: 'createdAt', direction: 'DESC' }],
-    });
     const open = () => {
       const task = this.getSelection()[0]?.data;
       if (task)
@@ -49,12 +48,6 @@ Ext.define('Proximity.panel.Tasks', {
     ];
     this.callParent();
     this.on('itemdblclick', open);
-    utils.poll(this, 5000, () => this.reload());
-  },
-
-  async reload(this: Self) {
-    const tasks = await Proximity.Api.get<Task[]>('/tasks?limit=200');
-    if (!this.isDestroyed) Proximity.Utils.mergeInto(this.getStore(), tasks);
   },
 });
 
