@@ -14,6 +14,7 @@ type Poller = {
   on(event: string, fn: () => void): void;
   isDestroyed?: boolean;
   isVisible(deep?: boolean): boolean;
+  isDescendantOf(container: unknown): boolean;
 };
 
 const STATUS_ICONS: Record<string, [string, string]> = {
@@ -157,7 +158,9 @@ Ext.define('Proximity.Utils', {
 
   /**
    * Runs `fn` now and every `intervalMs` while `owner` lives and is visible, never two at
-   * once (a slow answer is not stacked up), like PVE's update stores.
+   * once (a slow answer is not stacked up), like PVE's update stores. PVE renders a new
+   * entry's card while it is still hidden and shows it afterwards, so the owner itself
+   * never fires `show`: any shown ancestor (Ext.GlobalEvents' `show`) loads it at once.
    */
   poll(owner: Poller, intervalMs: number, fn: () => Promise<unknown> | void) {
     let busy = false;
@@ -173,8 +176,15 @@ Ext.define('Proximity.Utils', {
       }
     };
     const timer = window.setInterval(() => void tick(), intervalMs);
-    owner.on('destroy', () => window.clearInterval(timer));
-    owner.on('show', () => void tick());
+    const shown = (component: unknown) => {
+      if (component === owner || owner.isDescendantOf(component)) void tick();
+    };
+    Ext.on('show', shown);
+    owner.on('destroy', () => {
+      window.clearInterval(timer);
+      Ext.un('show', shown);
+    });
+    owner.on('activate', () => void tick());
     owner.on('afterrender', () => void tick());
   },
 });

@@ -101,6 +101,35 @@ async function button(page: Page, text: string) {
   return page.locator(`#${id}`);
 }
 
+/**
+ * Clicks `entry` and measures how long until the visible grid of `xtype` shows a row with
+ * `text` in the DOM (not only in its store): what the user waits for.
+ */
+async function msUntilRowShown(page: Page, entry: string, xtype: string, text: string) {
+  const started = Date.now();
+  await openEntry(page, entry);
+  await page.waitForFunction(
+    ([wanted, rowText]) => {
+      const ext = (globalThis as unknown as { Ext: { ComponentQuery: { query(s: string): unknown[] } } }).Ext;
+      const grids = ext.ComponentQuery.query(wanted!) as {
+        isVisible(deep: boolean): boolean;
+        el?: {
+          dom: {
+            querySelectorAll(s: string): ArrayLike<{ offsetParent: unknown; textContent: string | null }>;
+          };
+        };
+      }[];
+      const grid = grids.find((g) => g.isVisible(true));
+      return Array.from(grid?.el?.dom.querySelectorAll('.x-grid-item') ?? []).some(
+        (row) => row.offsetParent !== null && row.textContent?.includes(rowText!),
+      );
+    },
+    [xtype, text],
+    { timeout: 10_000, polling: 25 },
+  );
+  return Date.now() - started;
+}
+
 async function isDisabled(page: Page, text: string) {
   return ((await (await button(page, text)).getAttribute('class')) ?? '').includes('x-btn-disabled');
 }
@@ -250,6 +279,24 @@ describe('the Proximity tab', () => {
       await screenshot(page, '2-apps-running');
     },
   );
+
+  flow('2b: a grid opened afresh shows its rows at once, not at its first refresh', async () => {
+    const { page } = root;
+    // PVE destroys the card it leaves and creates the next one hidden: each entry opened
+    // here is a new card, and its first load must not wait for the refresh timer (3 s+).
+    for (const [entry, xtype] of [
+      ['Apps', 'proximityApps'],
+      ['Tasks', 'proximityTasks'],
+      ['Apps', 'proximityApps'],
+    ] as const) {
+      await openEntry(page, 'Catalog');
+      await (await rowOf(page, 'proximityCatalog', 'rig-hello')).waitFor();
+      const ms = await msUntilRowShown(page, entry, xtype, APP);
+      console.log(`${entry}: ${APP}'s row shown ${ms} ms after the click`);
+      assert.ok(ms < 1000, `${entry}: rows after ${ms} ms`);
+    }
+    await screenshot(page, '2b-apps-first-open');
+  });
 
   flow('4: a read-only user sees the actions disabled, and the API refuses them anyway', async () => {
     const alice = await launchBrowser();

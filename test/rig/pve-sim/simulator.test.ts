@@ -564,6 +564,15 @@ describe('/access/permissions', () => {
 });
 
 describe('tasks and containers', () => {
+  test('cluster/options and nodes/{node}/subscription answer as PVE without a subscription', async () => {
+    const options = await call('GET', '/cluster/options', { auth: { token: TOKEN } });
+    assert.equal(options.status, 200);
+    assert.deepEqual(options.body.data['allowed-tags'], []);
+    const sub = await call('GET', '/nodes/pve1/subscription', { auth: { token: TOKEN } });
+    assert.equal(sub.status, 200);
+    assert.equal(sub.body.data.status, 'notfound');
+  });
+
   test('cluster/nextid: the first free ID, and 400 for a taken one', async () => {
     const auth = { token: TOKEN };
     assert.equal((await call('GET', '/cluster/nextid', { auth })).body.data, '100');

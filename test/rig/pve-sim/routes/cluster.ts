@@ -131,4 +131,23 @@ const tasks: Route = {
   },
 };
 
-export const clusterRoutes: Route[] = [version, nextid, resources, tasks];
+// Cluster.pm get_options: datacenter.cfg's settings (the rig's is empty) plus the tags the user
+// may set (no tags exist on the rig); the real UI reads `allowed-tags` at start-up.
+const options: Route = {
+  method: 'GET',
+  path: '/cluster/options',
+  handler: () => ({ 'allowed-tags': [] }),
+};
+
+// Subscription.pm on a node without a key: status "notfound".
+const subscription: Route = {
+  method: 'GET',
+  path: '/nodes/{node}/subscription',
+  handler: () => ({
+    status: 'notfound',
+    message: 'There is no subscription key',
+    url: 'https://www.proxmox.com/en/proxmox-virtual-environment/pricing',
+  }),
+};
+
+export const clusterRoutes: Route[] = [version, nextid, resources, tasks, options, subscription];
