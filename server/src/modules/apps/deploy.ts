@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { AuditRepository } from '../audit/repository.js';
 import { inSubnet } from '../network/addresses.js';
 import type { NetworkService } from '../network/service.js';
-import { routeInputSchema } from '../proxy/route.js';
+import { routeInputSchema } from '../../contract/proxy.js';
 import type { ProxyService } from '../proxy/service.js';
 import type { PveService } from '../pve/service.js';
 import type { TaskRecord } from '../tasks/repository.js';

@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto';
+import type { AppView } from '../../contract/apps.js';
+import { appHostnameProblem } from '../../contract/rules.js';
 import { errors, type FieldErrors } from '../../core/errors.js';
 import { hasPrivilege } from '../auth/permissions.js';
 import type { Caller } from '../auth/service.js';
@@ -10,31 +12,7 @@ import { DELETE_KIND, type DeleteTaskInput } from './delete.js';
 import { DEPLOY_KIND, ensureRoute, type AppsDeps, type DeployTaskInput } from './deploy.js';
 import { probe, type ProbeResult } from './health.js';
 
-/** What the list and the UI show of an app: the record joined with PVE's live view and health. */
-export interface AppView {
-  hostname: string;
-  name: string;
-  catalogId: string | null;
-  url: string;
-  node: string;
-  vmid: number | null;
-  /** The record's life: deploying, ready, failed, deleting. */
-  state: AppRecord['state'];
-  /** What a user sees: running, stopped, unreachable (runs, does not answer), missing, or the state. */
-  status: 'running' | 'stopped' | 'unreachable' | 'missing' | 'unknown' | AppRecord['state'];
-  health: ProbeResult | null;
-  ip: string | null;
-  mac: string | null;
-  port: number;
-  cpu: number | null;
-  memory: { used: number; max: number } | null;
-  uptime: number | null;
-  taskId: string | null;
-  owner: string;
-  adopted: boolean;
-  secretsPending: boolean;
-  createdAt: string;
-}
+export type { AppView };
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const PROBE_CONCURRENCY = 4;
@@ -58,10 +36,10 @@ export class AppsService {
 
   async deploy(caller: Caller, input: DeployInput): Promise<{ app: AppView; taskId: string }> {
     const { catalog, network, pve, repository, tasks } = this.deps;
-    const entry = catalog.get(input.catalog_id);
+    const entry = catalog.get(input.catalogId);
     if (!entry)
-      throw errors.validation(`no catalog entry ${input.catalog_id}`, {
-        catalog_id: `${input.catalog_id} is not in the catalog (GET /api/v1/catalog)`,
+      throw errors.validation(`no catalog entry ${input.catalogId}`, {
+        catalogId: `${input.catalogId} is not in the catalog (GET /api/v1/catalog)`,
       });
     const node = input.node ?? pve.node;
     if (node !== pve.node)
@@ -106,7 +84,7 @@ export class AppsService {
       input: { hostname: input.hostname, node } satisfies DeployTaskInput,
       target: input.hostname,
       actor: caller.id,
-      keepOnFailure: input.keep_on_failure,
+      keepOnFailure: input.keepOnFailure,
       within: (taskId) =>
         repository.insert({
           hostname: input.hostname,
@@ -328,11 +306,17 @@ export class AppsService {
       throw errors.validation(`CT ${input.vmid} is not on ${network.settings.bridge}`, {
         vmid: `its net0 is on ${bridge ?? 'no bridge'}, not ${network.settings.bridge}`,
       });
+    // A name given in the body passed the contract's schema; the container's own name is
+    // held to the same rule here, reserved names included.
     const hostname = input.hostname ?? String(config.hostname ?? '');
-    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(hostname))
-      throw errors.validation('the container has no usable hostname: give one', {
-        hostname: 'must be given: the container has no usable hostname',
-      });
+    const problem = appHostnameProblem(hostname);
+    if (problem)
+      throw errors.validation(
+        `the container's hostname ${JSON.stringify(hostname)} cannot be an app's: give one`,
+        {
+          hostname: `must be given: the container's own hostname ${problem}`,
+        },
+      );
     if (repository.byVmid(node, input.vmid))
       throw errors.conflict(`CT ${input.vmid} is already an app`, { vmid: 'is already an app' });
     this.checkNameFree(hostname);
@@ -366,7 +350,7 @@ export class AppsService {
           nesting: /nesting=1/.test(String(config.features ?? '')),
         },
         port: { port: input.port, protocol: input.protocol },
-        healthCheck: { path: input.health_path, timeoutSeconds: 30 },
+        healthCheck: { path: input.healthPath, timeoutSeconds: 30 },
         install: [],
         env: {},
         secretKeys: [],

@@ -4,6 +4,7 @@ import { parseInput } from '../../core/http/validate.js';
 import type { AuditRepository } from '../audit/repository.js';
 import { callerOf, requirePrivilege } from '../auth/middleware.js';
 import type { AuthService } from '../auth/service.js';
+import { ipv4OrDnsNameSchema } from '../../contract/network.js';
 import { hostnameSchema, ipv4Schema, macSchema } from './addresses.js';
 import type { Appliance } from './appliance.js';
 import { DnsService } from './dns.js';
@@ -23,15 +24,7 @@ const logsQuery = z.strictObject({ lines: z.coerce.number().int().min(1).max(200
 const eventsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 const testNatInput = z.strictObject({
   /** What to reach: an IPv4 address or a DNS name; the rig's WAN server in tests. */
-  target: z.union([
-    ipv4Schema,
-    z
-      .string()
-      .regex(
-        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
-        'must be an IPv4 address or a DNS name',
-      ),
-  ]),
+  target: ipv4OrDnsNameSchema,
   port: z.int().min(1).max(65535).default(80),
   /** A container on proximity-lan to test from; default: the appliance itself. */
   vmid: z.int().min(100).max(999_999_999).optional(),

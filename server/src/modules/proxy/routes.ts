@@ -5,7 +5,7 @@ import type { AuditRepository } from '../audit/repository.js';
 import { callerOf, requirePrivilege } from '../auth/middleware.js';
 import type { AuthService } from '../auth/service.js';
 import { hostnameSchema } from '../network/addresses.js';
-import { routeInputSchema } from './route.js';
+import { routeInputSchema } from '../../contract/proxy.js';
 import type { ProxyService } from './service.js';
 
 const idParam = z.strictObject({ id: hostnameSchema });

@@ -8,6 +8,7 @@ import {
   type CommunityCategories,
   type RefusalReason,
 } from './community-scripts.js';
+import type { CatalogSourceKind, CatalogSummary } from '../../../contract/catalog.js';
 import { parseManifest, type AppManifest } from './manifest.js';
 
 /**
@@ -21,7 +22,7 @@ import { parseManifest, type AppManifest } from './manifest.js';
  * of an id wins; a later one is a problem.
  */
 
-export type CatalogSourceKind = 'proximity' | 'community-scripts';
+export type { CatalogSourceKind };
 
 export interface CatalogSource {
   kind: CatalogSourceKind;
@@ -34,20 +35,8 @@ export interface CatalogEntry extends AppManifest {
   source: CatalogSource;
 }
 
-/** What the catalog's list shows of an entry. */
-export interface CatalogSummary {
-  id: string;
-  name: string;
-  description: string;
-  category: string;
-  icon?: string;
-  website: string;
-  source: CatalogSourceKind;
-  os: AppManifest['template']['os'];
-  version: string;
-  /** 0 for imported entries: a deploy makes the container, the app is the user's to install. */
-  installSteps: number;
-}
+/** What the catalog's list shows of an entry (the contract's view). */
+export type { CatalogSummary };
 
 export type ProblemCode =
   | RefusalReason

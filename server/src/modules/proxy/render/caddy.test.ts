@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fieldErrors } from '../../../core/http/validate.js';
-import { routeInputSchema, type Route } from '../route.js';
+import { routeInputSchema, type Route } from '../../../contract/proxy.js';
 import {
   isDynamicRoute,
   partitionRoutes,

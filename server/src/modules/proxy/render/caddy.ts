@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fieldErrors } from '../../../core/http/validate.js';
 import { hostnameSchema, ipv4Schema } from '../../network/addresses.js';
-import { ROUTE_DEFAULTS, routeInputSchema, type ProxySettings, type Route } from '../route.js';
+import { ROUTE_DEFAULTS, routeInputSchema, type ProxySettings, type Route } from '../../../contract/proxy.js';
 
 /**
  * Caddy 2.6.2's JSON config, rendered from the routes. Every real config load makes Caddy
