@@ -92,3 +92,24 @@ export function inSubnet(ip: string, cidr: Cidr): boolean {
   // Neither the network nor the broadcast address is a host.
   return n > start && n < start + size - 1;
 }
+
+/** POST /api/v1/network/reservations */
+export const reservationInputSchema = z.strictObject({
+  mac: macSchema,
+  hostname: hostnameSchema,
+  ip: ipv4Schema.optional(),
+});
+const nameInputSchema = z.strictObject({ hostname: hostnameSchema, ip: ipv4Schema });
+/** POST /api/v1/network/names */
+export const namesInputSchema = z.strictObject({ names: z.array(nameInputSchema).min(1).max(5000) });
+/** PUT /api/v1/network/names/:hostname */
+export const nameIpInputSchema = z.strictObject({ ip: ipv4Schema });
+/** POST /api/v1/system/infrastructure/test-nat */
+export const testNatInputSchema = z.strictObject({
+  /** What to reach: an IPv4 address or a DNS name; the rig's WAN server in tests. */
+  target: ipv4OrDnsNameSchema,
+  port: z.int().min(1).max(65535).default(80),
+  /** A container on proximity-lan to test from; default: the appliance itself. */
+  vmid: z.int().min(100).max(999_999_999).optional(),
+  timeoutSeconds: z.int().min(1).max(30).default(5),
+});

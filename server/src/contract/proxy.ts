@@ -148,6 +148,9 @@ export const routeInputSchema = z
 
 export type RouteInput = z.output<typeof routeInputSchema>;
 
+/** PUT /api/v1/system/proxy/metrics */
+export const metricsInputSchema = z.strictObject({ enabled: z.boolean() });
+
 /** A stored route, as GET /api/v1/proxy/routes answers: the input plus identity and provenance. */
 export interface Route extends RouteInput {
   /** Stable id: the first hostname. */
