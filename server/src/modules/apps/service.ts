@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import type { AppView } from '../../contract/apps.js';
 import { appHostnameProblem } from '../../contract/rules.js';
 import { errors, type FieldErrors } from '../../core/errors.js';
@@ -9,13 +8,15 @@ import type { CatalogService } from './catalog/service.js';
 import { appUrl, type AdoptInput, type AppRecord, type AppSpec, type DeployInput } from './app.js';
 import { AppContainers, type ContainerResource } from './containers.js';
 import { DELETE_KIND, type DeleteTaskInput } from './delete.js';
-import { DEPLOY_KIND, ensureRoute, type AppsDeps, type DeployTaskInput } from './deploy.js';
-import { probe, type ProbeResult } from './health.js';
+import { startDeploy } from './deploy/index.js';
+import type { AppsDeps } from './deps.js';
+import { checkNameFree } from './names.js';
+import { ensureRoute } from './routing.js';
+import type { ProbeResult } from './health.js';
+import { HealthMonitor } from './health-monitor.js';
 
 export type { AppView };
 
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const PROBE_CONCURRENCY = 4;
 const COMMAND_OUTPUT_BYTES = 64 * 1024;
 
 /**
@@ -24,87 +25,21 @@ const COMMAND_OUTPUT_BYTES = 64 * 1024;
  * probes running apps on the network's site so the list can tell "running" from "unreachable".
  */
 export class AppsService {
-  private readonly health = new Map<string, ProbeResult>();
-  private probing = false;
+  private readonly monitor: HealthMonitor;
 
   constructor(
     private readonly deps: AppsDeps & {
       catalog: CatalogService;
       tasks: TaskEngine;
     },
-  ) {}
+  ) {
+    this.monitor = new HealthMonitor(deps);
+  }
 
+  /** Checks a deploy and starts its task (deploy/start.ts); the app's view at once. */
   async deploy(caller: Caller, input: DeployInput): Promise<{ app: AppView; taskId: string }> {
-    const { catalog, network, pve, repository, tasks } = this.deps;
-    const entry = catalog.get(input.catalogId);
-    if (!entry)
-      throw errors.validation(`no catalog entry ${input.catalogId}`, {
-        catalogId: `${input.catalogId} is not in the catalog (GET /api/v1/catalog)`,
-      });
-    const node = input.node ?? pve.node;
-    if (node !== pve.node)
-      throw errors.validation(`apps are deployed on ${pve.node}, where proximity-lan is`, {
-        node: `must be ${pve.node}: proximity-lan and its services live on this node`,
-      });
-    const fields: FieldErrors = {};
-    const declared = new Set(entry.env.map((variable) => variable.key));
-    for (const key of Object.keys(input.env ?? {}))
-      if (!declared.has(key)) fields[`env.${key}`] = `is not a setting of ${entry.name}`;
-    const resources = {
-      cores: input.resources?.cores ?? entry.resources.cores,
-      memoryMb: input.resources?.memoryMb ?? entry.resources.memoryMb,
-      diskGb: input.resources?.diskGb ?? entry.resources.diskGb,
-      unprivileged: entry.resources.unprivileged,
-      nesting: entry.resources.features.nesting ?? false,
-    };
-    const capacity = await this.deps.containers.nodeCapacity(node);
-    if (resources.cores > capacity.cpus)
-      fields['resources.cores'] = `must be at most ${capacity.cpus}: the CPUs of ${node}`;
-    if (capacity.memoryMb > 0 && resources.memoryMb > capacity.memoryMb)
-      fields['resources.memoryMb'] = `must be at most ${capacity.memoryMb}: the memory of ${node} in MiB`;
-    if (Object.keys(fields).length > 0) throw errors.validation('some settings cannot be used', fields);
-    if (!network.initialized)
-      throw errors.conflict('the network is not initialised: POST /api/v1/system/network/initialize first');
-    this.checkNameFree(input.hostname);
-
-    const spec: AppSpec = {
-      catalog: { id: entry.id, name: entry.name, source: entry.source.kind },
-      template: entry.template,
-      resources,
-      port: entry.ports[0]!,
-      healthCheck: entry.healthCheck,
-      install: entry.install,
-      env: Object.fromEntries(entry.env.map((v) => [v.key, input.env?.[v.key] ?? v.default])),
-      secretKeys: entry.secrets.map((s) => ({ key: s.key, length: s.length })),
-      safeCommands: entry.safeCommands,
-      logFile: entry.logFile,
-    };
-    const secrets = Object.fromEntries(entry.secrets.map((s) => [s.key, randomText(s.length)]));
-    const task = tasks.start(DEPLOY_KIND, {
-      input: { hostname: input.hostname, node } satisfies DeployTaskInput,
-      target: input.hostname,
-      actor: caller.id,
-      keepOnFailure: input.keepOnFailure,
-      within: (taskId) =>
-        repository.insert({
-          hostname: input.hostname,
-          catalogId: entry.id,
-          node,
-          state: 'deploying',
-          taskId,
-          spec,
-          owner: caller.id,
-          secrets,
-        }),
-    });
-    this.deps.audit.append({
-      actor: caller.id,
-      action: 'app.deploy',
-      target: input.hostname,
-      result: 'started',
-      details: { catalogId: entry.id, task: task.id, resources },
-    });
-    return { app: this.view(this.require(input.hostname), null), taskId: task.id };
+    const taskId = await startDeploy(this.deps, caller, input);
+    return { app: this.view(this.require(input.hostname), null), taskId };
   }
 
   /** Apps the caller may see (VM.Audit on their container), with PVE's live view. */
@@ -150,7 +85,7 @@ export class AppsService {
     if (action === 'start') await containers.start(app.node, app.vmid);
     else if (action === 'stop') await containers.shutdown(app.node, app.vmid);
     else await containers.reboot(app.node, app.vmid);
-    this.health.delete(hostname);
+    this.monitor.forget(hostname);
     this.deps.audit.append({ actor: caller.id, action: `app.${action}`, target: hostname, result: 'ok' });
     if (action !== 'stop') void this.probeOne(this.require(hostname));
     return this.viewOf(hostname);
@@ -166,7 +101,7 @@ export class AppsService {
       actor: caller.id,
       within: (taskId) => this.deps.repository.setState(hostname, 'deleting', taskId),
     });
-    this.health.delete(hostname);
+    this.monitor.forget(hostname);
     this.deps.audit.append({
       actor: caller.id,
       action: 'app.delete',
@@ -319,7 +254,7 @@ export class AppsService {
       );
     if (repository.byVmid(node, input.vmid))
       throw errors.conflict(`CT ${input.vmid} is already an app`, { vmid: 'is already an app' });
-    this.checkNameFree(hostname);
+    checkNameFree(this.deps, hostname);
     const mac = AppContainers.macOf(config) ?? null;
     const ip = (mac && network.leases().find((lease) => lease.mac === mac)?.ip) || null;
     if (!ip)
@@ -386,44 +321,13 @@ export class AppsService {
     return secrets;
   }
 
-  /**
-   * One round of the health monitor: every ready app whose container runs is asked once,
-   * a few at a time, on the network's site. Rounds never overlap.
-   */
-  async probeAll(): Promise<void> {
-    if (this.probing || !this.deps.network.initialized) return;
-    this.probing = true;
-    try {
-      const { resources } = await this.resources();
-      const due = this.deps.repository
-        .list()
-        .filter(
-          (app) =>
-            app.state === 'ready' && app.ip && resources.get(`${app.node}/${app.vmid}`)?.status === 'running',
-        );
-      for (let index = 0; index < due.length; index += PROBE_CONCURRENCY)
-        await Promise.all(due.slice(index, index + PROBE_CONCURRENCY).map((app) => this.probeOne(app)));
-    } finally {
-      this.probing = false;
-    }
+  /** One round of the health monitor (health-monitor.ts). */
+  probeAll(): Promise<void> {
+    return this.monitor.round(() => this.resources());
   }
 
-  async probeOne(app: AppRecord): Promise<ProbeResult | undefined> {
-    if (!app.ip) return undefined;
-    const site = await this.deps.network.currentSite().catch(() => undefined);
-    if (!site) return undefined;
-    const { port, healthCheck } = app.spec;
-    const result = await probe(site, {
-      url: `${port.protocol}://${app.ip}:${port.port}${healthCheck.path}`,
-      check: healthCheck,
-    }).catch((error: unknown) => ({
-      healthy: false,
-      reason: (error as Error).message,
-      at: new Date().toISOString(),
-      durationMs: 0,
-    }));
-    this.health.set(app.hostname, result);
-    return result;
+  probeOne(app: AppRecord): Promise<ProbeResult | undefined> {
+    return this.monitor.probe(app);
   }
 
   private async running(hostname: string): Promise<AppRecord & { vmid: number }> {
@@ -445,23 +349,10 @@ export class AppsService {
     }
   }
 
-  /** A name is one app's, and not a route's, DNS name's or reservation's of someone else. */
-  private checkNameFree(hostname: string): void {
-    const { network, proxy, repository } = this.deps;
-    const taken = (why: string) => errors.conflict(`${hostname} ${why}`, { hostname: why });
-    if (repository.get(hostname)) throw taken('is already taken by another app');
-    const route = proxy.routes().find((r) => r.hostnames.includes(hostname));
-    if (route) throw taken(`is already served by route ${route.id}`);
-    if (network.names().some((n) => n.hostname === hostname))
-      throw taken('is already a DNS name of the network');
-    if (network.reservations().some((r) => r.hostname === hostname))
-      throw taken('is already the name of a DHCP reservation');
-  }
-
   /** `resources` null: PVE did not answer, so whether the container runs is unknown. */
   private view(app: AppRecord, resources: Map<string, ContainerResource> | null): AppView {
     const resource = app.vmid === null ? undefined : resources?.get(`${app.node}/${app.vmid}`);
-    const health = this.health.get(app.hostname) ?? null;
+    const health = this.monitor.last(app.hostname) ?? null;
     let status: AppView['status'];
     if (app.state !== 'ready') status = app.state;
     else if (resources === null) status = 'unknown';
@@ -491,12 +382,6 @@ export class AppsService {
       createdAt: app.createdAt,
     };
   }
-}
-
-function randomText(length: number): string {
-  let text = '';
-  for (let index = 0; index < length; index++) text += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
-  return text;
 }
 
 function splitLines(text: string): string[] {
