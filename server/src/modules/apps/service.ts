@@ -1,28 +1,26 @@
 import type { AppView } from '../../contract/apps.js';
-import { appHostnameProblem } from '../../contract/rules.js';
 import { errors, type FieldErrors } from '../../core/errors.js';
 import { hasPrivilege } from '../auth/permissions.js';
 import type { Caller } from '../auth/service.js';
 import type { TaskEngine } from '../tasks/engine.js';
 import type { CatalogService } from './catalog/service.js';
 import { appUrl, type AdoptInput, type AppRecord, type AppSpec, type DeployInput } from './app.js';
-import { AppContainers, type ContainerResource } from './containers.js';
+import type { ContainerResource } from './containers.js';
 import { DELETE_KIND, type DeleteTaskInput } from './delete.js';
 import { startDeploy } from './deploy/index.js';
 import type { AppsDeps } from './deps.js';
-import { checkNameFree } from './names.js';
-import { ensureRoute } from './routing.js';
+import { adoptContainer } from './adopt.js';
+import { listCommands, readLog, runSafeCommand } from './console.js';
 import type { ProbeResult } from './health.js';
 import { HealthMonitor } from './health-monitor.js';
 
 export type { AppView };
 
-const COMMAND_OUTPUT_BYTES = 64 * 1024;
-
 /**
- * The apps' domain operations behind the routes: deploys and deletes as tasks, power and
- * resources through PVE, logs and safe commands through `pct exec`, and a health monitor that
- * probes running apps on the network's site so the list can tell "running" from "unreachable".
+ * The apps' operations behind the routes, by use case: deploy (deploy/), delete (delete.ts),
+ * adopt (adopt.ts), logs and safe commands (console.ts), the health monitor
+ * (health-monitor.ts); here the list and the view, power, resources, stats and secrets, and
+ * the state checks every action shares.
  */
 export class AppsService {
   private readonly monitor: HealthMonitor;
@@ -152,24 +150,9 @@ export class AppsService {
     return this.get(hostname);
   }
 
-  /** The app's log: its declared file, else the container's journal (bounded either way). */
+  /** The app's log (console.ts). */
   async logs(hostname: string, lines: number): Promise<{ source: string; lines: string[] }> {
-    const app = await this.running(hostname);
-    const pct = this.deps.pve.pct(app.node);
-    const options = { timeoutMs: 15_000, maxOutputBytes: 1024 * 1024 };
-    const attempts: [string, string[]][] = app.spec.logFile
-      ? [[app.spec.logFile, ['tail', '-n', String(lines), app.spec.logFile]]]
-      : [
-          ['journal', ['journalctl', '--no-pager', '-q', '-n', String(lines), '-o', 'short-iso']],
-          ['/var/log/messages', ['tail', '-n', String(lines), '/var/log/messages']],
-        ];
-    const failures: string[] = [];
-    for (const [source, argv] of attempts) {
-      const result = await pct.exec(app.vmid, argv, options);
-      if (result.code === 0) return { source, lines: splitLines(result.stdout).slice(-lines) };
-      failures.push(`${source}: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`}`);
-    }
-    throw errors.notFound(`no log to read in CT ${app.vmid} (${failures.join('; ')})`);
+    return readLog(this.deps, await this.running(hostname), lines);
   }
 
   async stats(hostname: string, timeframe: 'hour' | 'day' | 'week') {
@@ -192,119 +175,17 @@ export class AppsService {
   }
 
   commands(hostname: string) {
-    return this.require(hostname).spec.safeCommands.map(({ name, description, argv }) => ({
-      name,
-      description: description ?? null,
-      argv,
-    }));
+    return listCommands(this.require(hostname));
   }
 
-  /** Runs one of the app's pre-declared read-only commands; never anything else. */
+  /** Runs one of the app's pre-declared read-only commands (console.ts). */
   async runCommand(caller: Caller, hostname: string, name: string) {
-    const app = await this.running(hostname);
-    const command = app.spec.safeCommands.find((candidate) => candidate.name === name);
-    if (!command)
-      throw errors.notFound(
-        `${hostname} has no safe command ${name} (it has: ${app.spec.safeCommands.map((c) => c.name).join(', ') || 'none'})`,
-      );
-    const result = await this.deps.pve.pct(app.node).exec(app.vmid, command.argv, {
-      timeoutMs: command.timeoutSeconds * 1000,
-      maxOutputBytes: COMMAND_OUTPUT_BYTES,
-    });
-    this.deps.audit.append({
-      actor: caller.id,
-      action: 'app.command',
-      target: hostname,
-      result: result.code === 0 ? 'ok' : 'failed',
-      details: { command: name, exitCode: result.code },
-    });
-    return {
-      name,
-      argv: command.argv,
-      exitCode: result.code,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      truncated: result.truncated,
-      durationMs: result.durationMs,
-    };
+    return runSafeCommand(this.deps, caller, await this.running(hostname), name);
   }
 
-  /** Makes a container already on proximity-lan an app: its name, route and health. */
+  /** Makes a container already on proximity-lan an app (adopt.ts); probed at once. */
   async adopt(caller: Caller, input: AdoptInput): Promise<AppView> {
-    const { containers, network, pve, repository } = this.deps;
-    const node = pve.node;
-    const config = await containers.config(node, input.vmid);
-    if (!config)
-      throw errors.validation(`CT ${input.vmid} does not exist on ${node}`, { vmid: 'no such container' });
-    const bridge = AppContainers.bridgeOf(config);
-    if (bridge !== network.settings.bridge)
-      throw errors.validation(`CT ${input.vmid} is not on ${network.settings.bridge}`, {
-        vmid: `its net0 is on ${bridge ?? 'no bridge'}, not ${network.settings.bridge}`,
-      });
-    // A name given in the body passed the contract's schema; the container's own name is
-    // held to the same rule here, reserved names included.
-    const hostname = input.hostname ?? String(config.hostname ?? '');
-    const problem = appHostnameProblem(hostname);
-    if (problem)
-      throw errors.validation(
-        `the container's hostname ${JSON.stringify(hostname)} cannot be an app's: give one`,
-        {
-          hostname: `must be given: the container's own hostname ${problem}`,
-        },
-      );
-    if (repository.byVmid(node, input.vmid))
-      throw errors.conflict(`CT ${input.vmid} is already an app`, { vmid: 'is already an app' });
-    checkNameFree(this.deps, hostname);
-    const mac = AppContainers.macOf(config) ?? null;
-    const ip = (mac && network.leases().find((lease) => lease.mac === mac)?.ip) || null;
-    if (!ip)
-      throw errors.conflict(
-        `CT ${input.vmid} has no DHCP lease on ${network.settings.bridge}: start it first`,
-        {
-          vmid: 'has no address on proximity-lan yet',
-        },
-      );
-    repository.insert({
-      hostname,
-      catalogId: null,
-      node,
-      vmid: input.vmid,
-      state: 'ready',
-      taskId: null,
-      ip,
-      mac,
-      owner: caller.id,
-      spec: {
-        catalog: null,
-        template: null,
-        resources: {
-          cores: Number(config.cores ?? 1),
-          memoryMb: Number(config.memory ?? 512),
-          diskGb: 0,
-          unprivileged: Boolean(config.unprivileged),
-          nesting: /nesting=1/.test(String(config.features ?? '')),
-        },
-        port: { port: input.port, protocol: input.protocol },
-        healthCheck: { path: input.healthPath, timeoutSeconds: 30 },
-        install: [],
-        env: {},
-        secretKeys: [],
-        safeCommands: [],
-      },
-    });
-    try {
-      await ensureRoute(this.deps, hostname, ip, input.port);
-    } catch (error) {
-      repository.delete(hostname);
-      throw error;
-    }
-    this.deps.audit.append({
-      actor: caller.id,
-      action: 'app.adopt',
-      target: hostname,
-      result: 'ok',
-      details: { vmid: input.vmid, port: input.port },
-    });
+    const hostname = await adoptContainer(this.deps, caller, input);
     void this.probeOne(this.require(hostname));
     return this.viewOf(hostname);
   }
@@ -382,10 +263,4 @@ export class AppsService {
       createdAt: app.createdAt,
     };
   }
-}
-
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
 }
