@@ -1,3 +1,4 @@
+// Over 350 lines on purpose: one case per feature of the renderer, each against its golden file.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
