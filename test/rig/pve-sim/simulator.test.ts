@@ -614,11 +614,31 @@ describe('tasks and containers', () => {
     });
     const locked = await call('GET', '/nodes/pve1/lxc/130/config', { auth: root });
     assert.equal(locked.body.data.lock, 'create');
+    const clusterTask = async () =>
+      ((await call('GET', '/cluster/tasks', { auth: root })).body.data as Record<string, unknown>[]).find(
+        (task) => task.upid === upid,
+      );
+    // PVE's task panel shows a task with a pid as running, so only a running one has it
+    assert.deepEqual(await clusterTask(), {
+      upid,
+      node: 'pve1',
+      pid: parseInt(fields[2]!, 16),
+      starttime: parseInt(fields[4]!, 16),
+      type: 'vzcreate',
+      id: '130',
+      user: 'root@pam',
+    });
     release();
     runtime.createGate = undefined;
     const { status, log } = await waitForTask(upid);
     assert.equal(status.exitstatus, 'OK');
     assert.equal(log.at(-1), 'TASK OK');
+    const ended = await clusterTask();
+    assert.equal(ended?.status, 'OK');
+    assert.equal(typeof ended?.endtime, 'number');
+    assert.ok((ended.endtime as number) >= parseInt(fields[4]!, 16));
+    assert.equal('pid' in ended, false, JSON.stringify(ended));
+    assert.equal('pstart' in ended, false, JSON.stringify(ended));
     const rawLog = await call('GET', `/nodes/pve1/tasks/${encodeURIComponent(upid)}/log`, {
       auth: root,
       params: { start: '0', limit: '1' },
@@ -729,6 +749,17 @@ describe('tasks and containers', () => {
       "unable to create CT 140 - can't find file 'local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst'";
     assert.equal(status.exitstatus, message);
     assert.equal(log.at(-1), `TASK ERROR: ${message}`);
+    // both task lists carry the end and the error, as PVE's do
+    const auth = { token: TOKEN };
+    const listed = [
+      (await call('GET', '/cluster/tasks', { auth })).body.data,
+      (await call('GET', '/nodes/pve1/tasks', { auth, params: { vmid: '140' } })).body.data,
+    ].map((list: Record<string, unknown>[]) => list.find((task) => task.upid === answer.body.data));
+    for (const task of listed) {
+      assert.equal(task?.status, message);
+      assert.equal(typeof task?.endtime, 'number');
+    }
+    assert.equal('pid' in listed[0]!, false);
     assert.equal((await call('GET', '/nodes/pve1/lxc/140/config', { auth: { token: TOKEN } })).status, 500);
   });
 

@@ -172,3 +172,15 @@ export function taskSummary(task: TaskRecord): Record<string, unknown> {
   }
   return summary;
 }
+
+/**
+ * An entry of /cluster/tasks: the cluster's task list is RESTEnvironment.pm active_workers'
+ * list, which drops `pstart` and, once a task has ended, its `pid`. PVE's task panel shows a
+ * task with a `pid` as running (spinners for end time and status), whatever its `endtime`.
+ */
+export function clusterTaskSummary(task: TaskRecord): Record<string, unknown> {
+  const summary = taskSummary(task);
+  delete summary.pstart;
+  if (task.status === 'stopped') delete summary.pid;
+  return summary;
+}

@@ -5,7 +5,7 @@
 import { paramError } from '../errors.js';
 import { nodeFigures } from '../node-stats.js';
 import { STORAGES } from '../storage.js';
-import { taskSummary } from '../tasks.js';
+import { clusterTaskSummary } from '../tasks.js';
 import { intParam, stringParam, userOf, type Route } from '../simulator-state.js';
 import { containerStatus } from './lxc-common.js';
 
@@ -127,7 +127,7 @@ const tasks: Route = {
     return sim.tasks
       .list()
       .filter((task) => all || task.user === user)
-      .map(taskSummary);
+      .map(clusterTaskSummary);
   },
 };
 
