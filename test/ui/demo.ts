@@ -57,17 +57,21 @@ async function main(): Promise<void> {
 
   let rig: Rig | undefined;
   const pipes: Pipe[] = [];
-  let stopping = false;
-  const teardown = async (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${reason}: taking everything down ...`);
-    await Promise.all(pipes.map((p) => p.close()));
-    await Rig.down(RIG_NAME); // the simulator, the backend, the forwarder, the containers, the namespaces
-    log('done');
-  };
+  // One teardown, however many signals arrive: a terminal's Ctrl-C sends SIGINT to the whole
+  // foreground process group, and npm forwards the one it got to us as well. Before, the second
+  // signal found the teardown under way, resolved at once and exited 0 while the rig was
+  // still up; now every signal waits for the same teardown, and only it exits.
+  let stopping: Promise<void> | undefined;
+  const teardown = (reason: string): Promise<void> =>
+    (stopping ??= (async () => {
+      log(`${reason}: taking everything down ...`);
+      await Promise.all(pipes.map((p) => p.close()));
+      await Rig.down(RIG_NAME); // the simulator, the backend, the forwarder, the containers, the namespaces
+      log('done');
+    })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
+      if (stopping) return; // already on its way down; the first signal's handler exits
       teardown(signal).then(
         () => process.exit(0),
         (error: unknown) => {
