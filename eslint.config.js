@@ -23,6 +23,37 @@ export default tseslint.config(
     // The browser plugin: ExtJS globals, no Node.
     files: ['plugin/**/*.ts'],
     languageOptions: { globals: { Ext: 'readonly', Proxmox: 'readonly', PVE: 'readonly' } },
+    rules: {
+      // Of the service's code, the bundle takes only the contract's plain rules; its schemas
+      // and views are types (zod stays out of the browser, docs/api.md).
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+server/src/(?!contract/rules$)',
+              allowTypeImports: true,
+              message:
+                'the plugin imports values only from server/src/contract/rules (types from the contract)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The contract is what both sides build on: it imports nothing of the modules (the
+    // network settings' schema, until it moves here, is the one exception).
+    files: ['server/src/contract/**/*.ts'],
+    ignores: ['server/src/contract/routes.ts', 'server/src/contract/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['../modules/*', '../core/*'], message: 'the contract depends on no module' }],
+        },
+      ],
+    },
   },
   {
     // The test page's stand-ins for Proxmox VE's own scripts: plain browser JavaScript.

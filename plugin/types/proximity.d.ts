@@ -61,32 +61,15 @@ interface ProximityError extends Error {
   fields: Record<string, string>;
 }
 
-interface ProximityTaskStep {
-  name: string;
-  state: 'pending' | 'running' | 'done' | 'failed' | 'undone';
-  message: string | null;
-}
-
-interface ProximityTask {
-  id: string;
-  kind: string;
-  target: string | null;
-  state: 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled';
-  actor: string;
-  data: Record<string, unknown>;
-  error: string | null;
-  createdAt: string;
-  updatedAt: string;
-  steps: ProximityTaskStep[];
-  percent: number;
-}
-
-interface ProximityTaskLogLine {
-  id: number;
-  at: string;
-  step: string | null;
-  line: string;
-}
+/**
+ * The task views are the contract's (server/src/contract/tasks.ts). `import()` types, since a
+ * top-level import would turn this file of globals into a module.
+ */
+/* eslint-disable @typescript-eslint/consistent-type-imports */
+type ProximityTaskStep = import('../../server/src/contract/tasks').TaskStep;
+type ProximityTask = import('../../server/src/contract/tasks').TaskView;
+type ProximityTaskLogLine = import('../../server/src/contract/tasks').TaskLogLine;
+/* eslint-enable @typescript-eslint/consistent-type-imports */
 
 interface TaskHandlers {
   task(task: ProximityTask): void;

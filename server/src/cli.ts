@@ -230,7 +230,7 @@ export function program(
       };
       const target = t();
       const started = await call<{ taskId: string; app: { url: string } }>(target, 'POST', '/apps', {
-        catalog_id: catalogId,
+        catalogId,
         hostname,
         ...(Object.keys(resources).length > 0 ? { resources } : {}),
         ...(o.env ? { env: o.env } : {}),

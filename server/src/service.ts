@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import type { Config } from './core/config/schema.js';
 import { createApp } from './core/http/app.js';
 import { readTls, resolveTls, tlsVersion, type TlsFiles } from './core/http/tls.js';
@@ -42,6 +43,8 @@ export interface RunningService {
   readonly port: number;
   readonly store: Store;
   readonly logger: Logger;
+  /** The Express application, for tests that read what is mounted. */
+  readonly app: Express;
   /** Graceful: stop accepting, let in-flight requests finish, stop modules, close the store. */
   stop(): Promise<void>;
 }
@@ -57,6 +60,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const modules: ServiceModule[] = [];
   let server: Server | undefined;
   let tlsFiles: TlsFiles | undefined;
+  let app: Express | undefined;
 
   try {
     const pve = new PveService(config, logger);
@@ -68,7 +72,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     }
     for (const module of modules) await module.start?.();
 
-    const app = createApp({
+    app = createApp({
       logger,
       publicRouters: modules.flatMap((m) => (m.publicRouter ? [m.publicRouter] : [])),
       apiMiddleware: [cors(config.auth.extraOrigins), authenticate(auth)],
@@ -112,7 +116,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       logger.info('proximity stopped');
     })());
 
-  return { url, port, store, logger, stop };
+  return { url, port, store, logger, app, stop };
 }
 
 /** A renewed certificate (ACME renews pveproxy's) is served to new connections without a restart. */

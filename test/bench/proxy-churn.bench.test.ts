@@ -18,7 +18,7 @@ import { createLogger } from '../../server/src/core/logger.js';
 import { ApplianceSite } from '../../server/src/modules/network/site/appliance.js';
 import { CaddyService } from '../../server/src/modules/proxy/caddy.js';
 import { canonicalJson, renderCaddyConfig } from '../../server/src/modules/proxy/render/caddy.js';
-import { routeInputSchema } from '../../server/src/modules/proxy/route.js';
+import { routeInputSchema } from '../../server/src/contract/proxy.js';
 import { PveService } from '../../server/src/modules/pve/service.js';
 import { defaultModules, startService, type RunningService } from '../../server/src/service.js';
 import { tempDir } from '../support/temp.js';

@@ -19,7 +19,7 @@ import {
   renderCaddyConfig,
   type JsonObject,
 } from '../../server/src/modules/proxy/render/caddy.js';
-import { routeInputSchema, type Route } from '../../server/src/modules/proxy/route.js';
+import { routeInputSchema, type Route } from '../../server/src/contract/proxy.js';
 import { repositoryRoot } from '../support/service.js';
 import { tempDir } from '../support/temp.js';
 

@@ -5,6 +5,13 @@
  * (`hostname`, `resources.cores`, `env.KEY`…). On success the window hands over to the
  * task's progress window, which ends at the app's URL.
  */
+import {
+  appHostnameProblem,
+  HOSTNAME_MAX,
+  HOSTNAME_MESSAGE,
+  HOSTNAME_PATTERN,
+  RESERVED_MESSAGE,
+} from '../../../server/src/contract/rules';
 import type { AppView, CatalogSummary } from '../types';
 
 interface Manifest {
@@ -27,10 +34,6 @@ type Self = ExtThis<Ext.window.IWindow> & {
   loadManifest(): Promise<void>;
 };
 
-/** The API's rule (server/src/modules/network/addresses.ts) and Proximity's own names. */
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const RESERVED = new Set(['upstream', 'gateway', 'proxy', 'proximity', 'localhost']);
-
 Ext.define('Proximity.window.Deploy', {
   extend: 'Proximity.window.Edit',
   alias: 'widget.proximityDeploy',
@@ -47,7 +50,7 @@ Ext.define('Proximity.window.Deploy', {
     const number = (name: string) =>
       values[name] === '' || values[name] === undefined ? undefined : Number(values[name]);
     return {
-      catalog_id: this.entry.id,
+      catalogId: this.entry.id,
       hostname: String(values.hostname),
       ...(values.node ? { node: String(values.node) } : {}),
       resources: {
@@ -56,7 +59,7 @@ Ext.define('Proximity.window.Deploy', {
         diskGb: number('resources.diskGb'),
       },
       ...(Object.keys(env).length > 0 ? { env } : {}),
-      ...(values.keep_on_failure ? { keep_on_failure: true } : {}),
+      ...(values.keepOnFailure ? { keepOnFailure: true } : {}),
     };
   },
 
@@ -76,12 +79,16 @@ Ext.define('Proximity.window.Deploy', {
         fieldLabel: gettext('Hostname'),
         allowBlank: false,
         value: suggested,
-        maxLength: 63,
+        maxLength: HOSTNAME_MAX,
         validateOnChange: true,
         validator: (value: string) => {
-          if (!HOSTNAME.test(value))
+          // The API's own rule (server/src/contract/rules.ts), reserved names included,
+          // in the UI's words.
+          const problem = appHostnameProblem(value);
+          if (problem === HOSTNAME_MESSAGE)
             return gettext('Lower-case letters, digits and hyphens; not starting or ending with a hyphen');
-          if (RESERVED.has(value)) return gettext('Reserved for Proximity itself');
+          if (problem === RESERVED_MESSAGE) return gettext('Reserved for Proximity itself');
+          if (problem) return Ext.String.capitalize(problem);
           if (this.taken.has(value)) return gettext('An app with this name exists');
           return true;
         },
@@ -131,7 +138,7 @@ Ext.define('Proximity.window.Deploy', {
       },
       {
         xtype: 'checkbox',
-        name: 'keep_on_failure',
+        name: 'keepOnFailure',
         fieldLabel: gettext('Keep on failure'),
         boxLabel: gettext('keep the container to debug a failed deploy'),
         inputValue: 1,
@@ -151,7 +158,7 @@ Ext.define('Proximity.window.Deploy', {
     };
     const showUrl = () => {
       const value = hostname.getValue();
-      this.down('#url').setValue(HOSTNAME.test(value) ? `http://${value}.${this.domain}` : '');
+      this.down('#url').setValue(HOSTNAME_PATTERN.test(value) ? `http://${value}.${this.domain}` : '');
     };
     hostname.on('change', showUrl);
     showUrl();

@@ -1,4 +1,9 @@
-/** Proximity.window.Reservation: reserve an address (and a name) for a MAC address. */
+/**
+ * Proximity.window.Reservation: reserve an address (and a name) for a MAC address, checked
+ * by the API's own patterns (server/src/contract/rules.ts) as they are typed.
+ */
+import { HOSTNAME_PATTERN, MAC_PATTERN } from '../../../server/src/contract/rules';
+
 type Self = ExtThis<Ext.window.IWindow> & { formItems: object[] };
 
 Ext.define('Proximity.window.Reservation', {
@@ -21,7 +26,7 @@ Ext.define('Proximity.window.Reservation', {
         name: 'mac',
         fieldLabel: gettext('MAC address'),
         allowBlank: false,
-        regex: /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/,
+        regex: MAC_PATTERN,
         regexText: gettext('A MAC address like BC:24:11:00:00:01'),
       },
       {
@@ -29,7 +34,7 @@ Ext.define('Proximity.window.Reservation', {
         name: 'hostname',
         fieldLabel: gettext('Hostname'),
         allowBlank: false,
-        regex: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+        regex: HOSTNAME_PATTERN,
         regexText: gettext('Lower-case letters, digits and hyphens'),
       },
       {

@@ -4,6 +4,9 @@
  * typed one per line (or comma separated); the API validates and its field errors land on
  * the field that holds the value (`upstreams.1.port` → Upstreams).
  */
+import { LB_POLICIES, TLS_MODES } from '../../../server/src/contract/rules';
+import type { Route } from '../types';
+
 type Values = Record<string, string | number | boolean | undefined>;
 type Self = ExtThis<Ext.window.IWindow> & {
   routeId?: string;
@@ -15,34 +18,6 @@ type Self = ExtThis<Ext.window.IWindow> & {
   load(): Promise<void>;
 };
 
-interface Route {
-  hostnames: string[];
-  publicHostnames: string[];
-  upstreams: { host: string; port: number }[];
-  loadBalancing: { policy: string; cookieName?: string; headerField?: string; tryDurationSeconds: number };
-  healthChecks: {
-    active?: { path: string; intervalSeconds: number; timeoutSeconds: number; expectStatus?: number };
-    passive?: { maxFails: number; failDurationSeconds: number };
-  };
-  tls: string;
-  securityHeaders: boolean;
-  access: { allow: string[]; deny: string[] };
-  basicAuth?: { username: string; passwordHash: string };
-  maxRequestBodyBytes?: number;
-}
-
-// Caddy 2.6.2's selection policies, as the API's schema lists them (server/src/modules/proxy/route.ts).
-const POLICIES = [
-  'round_robin',
-  'least_conn',
-  'ip_hash',
-  'random',
-  'random_choose',
-  'first',
-  'cookie',
-  'header',
-  'uri_hash',
-];
 const list = (value: unknown) =>
   String(value ?? '')
     .split(/[\s,]+/)
@@ -171,7 +146,7 @@ Ext.define('Proximity.window.RouteEdit', {
                 fieldLabel: 'TLS',
                 editable: false,
                 value: 'off',
-                store: ['off', 'internal', 'acme'],
+                store: [...TLS_MODES],
               },
               {
                 xtype: 'checkbox',
@@ -193,7 +168,7 @@ Ext.define('Proximity.window.RouteEdit', {
                 fieldLabel: gettext('Policy'),
                 editable: false,
                 value: 'round_robin',
-                store: POLICIES,
+                store: [...LB_POLICIES],
               },
               text('loadBalancing.cookieName', gettext('Cookie (policy cookie)')),
               text('loadBalancing.headerField', gettext('Header (policy header)')),

@@ -8,11 +8,10 @@
  * with its stack and answered 500 without internals.
  */
 
-export type FieldErrors = Record<string, string>;
+import type { ErrorBody, FieldErrors } from '../contract/errors.js';
 
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: FieldErrors };
-}
+/** The error shape is the contract's (server/src/contract/errors.ts). */
+export type { ErrorBody, FieldErrors };
 
 export class AppError extends Error {
   constructor(

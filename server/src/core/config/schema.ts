@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { HOSTNAME_MAX, HOSTNAME_PATTERN } from '../../contract/rules.js';
 
 /**
  * The package's own app catalog: `catalog/` at the package root, found from this file as
@@ -126,7 +127,8 @@ export const configSchema = z.strictObject({
           vmid: z.int().min(100).max(999_999_999).default(9999),
           hostname: z
             .string()
-            .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a host name')
+            .max(HOSTNAME_MAX)
+            .regex(HOSTNAME_PATTERN, 'must be a host name')
             .default('proximity-appliance'),
           /** A Debian template; dnsmasq and nftables are installed into it unless present. */
           template: z.string().min(1).default('local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst'),

@@ -1,7 +1,8 @@
 import type { TaskKind } from '../tasks/engine.js';
 import type { TaskRecord } from '../tasks/repository.js';
 import { AppContainers } from './containers.js';
-import { auditFinished, removeRoute, type AppsDeps } from './deploy.js';
+import { auditFinished, type AppsDeps } from './deps.js';
+import { removeRoute } from './routing.js';
 
 export const DELETE_KIND = 'app.delete';
 

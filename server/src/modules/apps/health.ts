@@ -1,15 +1,8 @@
 import type { ServiceSite } from '../network/site/site.js';
+import type { ProbeResult } from '../../contract/apps.js';
 import type { AppSpec } from './app.js';
 
-export interface ProbeResult {
-  healthy: boolean;
-  /** The HTTP status, when the app answered at all. */
-  status?: number | undefined;
-  /** Why it is not healthy, in words. */
-  reason?: string | undefined;
-  at: string;
-  durationMs: number;
-}
+export type { ProbeResult };
 
 const PROBE_SECONDS = 5;
 

@@ -2,7 +2,7 @@ import type { ModuleFactory } from '../../core/module.js';
 import { AuditRepository } from '../audit/repository.js';
 import { AppContainers } from './containers.js';
 import { deleteKind } from './delete.js';
-import { deployKind } from './deploy.js';
+import { deployKind } from './deploy/index.js';
 import { AppRepository } from './repository.js';
 import { appRoutes } from './routes.js';
 import { AppsService } from './service.js';

@@ -1,25 +1,46 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
+import {
+  ACTION_PRIVILEGES,
+  adoptInputSchema,
+  commandParam,
+  deployInputSchema,
+  hostnameParam,
+  logsQuery,
+  resourcesInputSchema,
+  statsQuery,
+  type AppAction,
+} from '../../contract/apps.js';
+import { LEGACY_FIELDS, renameLegacyFields } from '../../contract/rules.js';
+import { AppError } from '../../core/errors.js';
 import { parseInput } from '../../core/http/validate.js';
 import { callerOf } from '../auth/middleware.js';
 import { hasPrivilege } from '../auth/permissions.js';
 import type { AuthService } from '../auth/service.js';
-import { adoptInputSchema, deployInputSchema, hostnameParam, resourcesInputSchema } from './app.js';
 import type { AppsService } from './service.js';
 
-const commandParam = hostnameParam.extend({ name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/) });
-const logsQuery = z.strictObject({ lines: z.coerce.number().int().min(1).max(2000).default(200) });
-const statsQuery = z.strictObject({ timeframe: z.enum(['hour', 'day', 'week']).default('hour') });
-
-/** The PVE privileges (all needed) on an app's container for each action on it. */
-const ACTION_PRIVILEGES = {
-  read: ['VM.Audit'],
-  power: ['VM.PowerMgmt'],
-  resize: ['VM.Config.CPU', 'VM.Config.Memory'],
-  command: ['VM.Console'],
-  delete: ['VM.Allocate'],
-} as const;
-type AppAction = keyof typeof ACTION_PRIVILEGES;
+/**
+ * Runs `handle` on `body` with its legacy snake_case field names spelt the current way
+ * (`docs/api.md`); a field error names the field as the client spelt it.
+ */
+async function withLegacyNames<T>(
+  body: unknown,
+  legacy: Readonly<Record<string, string>>,
+  handle: (body: unknown) => Promise<T>,
+): Promise<T> {
+  const { body: current, renamed } = renameLegacyFields(body, legacy);
+  try {
+    return await handle(current);
+  } catch (error) {
+    if (!(error instanceof AppError) || !error.fields || renamed.size === 0) throw error;
+    const fields = Object.fromEntries(
+      Object.entries(error.fields).map(([field, message]) => {
+        const [head = '', ...rest] = field.split('.');
+        return [[renamed.get(head) ?? head, ...rest].join('.'), message];
+      }),
+    );
+    throw new AppError(error.status, error.code, error.message, fields, { cause: error });
+  }
+}
 
 /**
  * /api/v1/apps. Privileges are PVE's, on the app's container (`/vms/<vmid>`), as PVE checks
@@ -61,14 +82,18 @@ export function appRoutes(deps: { apps: AppsService; auth: AuthService; rootfsSt
     const caller = callerOf(req);
     auth.require(caller, 'VM.Allocate', '/vms');
     auth.require(caller, 'Datastore.AllocateSpace', `/storage/${deps.rootfsStorage}`);
-    const input = parseInput(deployInputSchema, req.body, 'deploy');
-    const { app, taskId } = await apps.deploy(caller, input);
+    const { app, taskId } = await withLegacyNames(req.body, LEGACY_FIELDS.deploy, (body) =>
+      apps.deploy(caller, parseInput(deployInputSchema, body, 'deploy')),
+    );
     res.status(202).location(`/api/v1/tasks/${taskId}`).json({ data: { taskId, app } });
   });
   router.post('/apps/adopt', async (req, res) => {
-    const input = parseInput(adoptInputSchema, req.body, 'adopt');
-    auth.require(callerOf(req), 'VM.Allocate', `/vms/${input.vmid}`);
-    res.status(201).json({ data: await apps.adopt(callerOf(req), input) });
+    const app = await withLegacyNames(req.body, LEGACY_FIELDS.adopt, (body) => {
+      const input = parseInput(adoptInputSchema, body, 'adopt');
+      auth.require(callerOf(req), 'VM.Allocate', `/vms/${input.vmid}`);
+      return apps.adopt(callerOf(req), input);
+    });
+    res.status(201).json({ data: app });
   });
   router.get('/apps/:hostname', async (req, res) => {
     const app = appFor(req, 'read');

@@ -1,132 +1,43 @@
-import { randomInt } from 'node:crypto';
+import type { AppView } from '../../contract/apps.js';
 import { errors, type FieldErrors } from '../../core/errors.js';
 import { hasPrivilege } from '../auth/permissions.js';
 import type { Caller } from '../auth/service.js';
 import type { TaskEngine } from '../tasks/engine.js';
 import type { CatalogService } from './catalog/service.js';
 import { appUrl, type AdoptInput, type AppRecord, type AppSpec, type DeployInput } from './app.js';
-import { AppContainers, type ContainerResource } from './containers.js';
+import type { ContainerResource } from './containers.js';
 import { DELETE_KIND, type DeleteTaskInput } from './delete.js';
-import { DEPLOY_KIND, ensureRoute, type AppsDeps, type DeployTaskInput } from './deploy.js';
-import { probe, type ProbeResult } from './health.js';
+import { startDeploy } from './deploy/index.js';
+import type { AppsDeps } from './deps.js';
+import { adoptContainer } from './adopt.js';
+import { listCommands, readLog, runSafeCommand } from './console.js';
+import type { ProbeResult } from './health.js';
+import { HealthMonitor } from './health-monitor.js';
 
-/** What the list and the UI show of an app: the record joined with PVE's live view and health. */
-export interface AppView {
-  hostname: string;
-  name: string;
-  catalogId: string | null;
-  url: string;
-  node: string;
-  vmid: number | null;
-  /** The record's life: deploying, ready, failed, deleting. */
-  state: AppRecord['state'];
-  /** What a user sees: running, stopped, unreachable (runs, does not answer), missing, or the state. */
-  status: 'running' | 'stopped' | 'unreachable' | 'missing' | 'unknown' | AppRecord['state'];
-  health: ProbeResult | null;
-  ip: string | null;
-  mac: string | null;
-  port: number;
-  cpu: number | null;
-  memory: { used: number; max: number } | null;
-  uptime: number | null;
-  taskId: string | null;
-  owner: string;
-  adopted: boolean;
-  secretsPending: boolean;
-  createdAt: string;
-}
-
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const PROBE_CONCURRENCY = 4;
-const COMMAND_OUTPUT_BYTES = 64 * 1024;
+export type { AppView };
 
 /**
- * The apps' domain operations behind the routes: deploys and deletes as tasks, power and
- * resources through PVE, logs and safe commands through `pct exec`, and a health monitor that
- * probes running apps on the network's site so the list can tell "running" from "unreachable".
+ * The apps' operations behind the routes, by use case: deploy (deploy/), delete (delete.ts),
+ * adopt (adopt.ts), logs and safe commands (console.ts), the health monitor
+ * (health-monitor.ts); here the list and the view, power, resources, stats and secrets, and
+ * the state checks every action shares.
  */
 export class AppsService {
-  private readonly health = new Map<string, ProbeResult>();
-  private probing = false;
+  private readonly monitor: HealthMonitor;
 
   constructor(
     private readonly deps: AppsDeps & {
       catalog: CatalogService;
       tasks: TaskEngine;
     },
-  ) {}
+  ) {
+    this.monitor = new HealthMonitor(deps);
+  }
 
+  /** Checks a deploy and starts its task (deploy/start.ts); the app's view at once. */
   async deploy(caller: Caller, input: DeployInput): Promise<{ app: AppView; taskId: string }> {
-    const { catalog, network, pve, repository, tasks } = this.deps;
-    const entry = catalog.get(input.catalog_id);
-    if (!entry)
-      throw errors.validation(`no catalog entry ${input.catalog_id}`, {
-        catalog_id: `${input.catalog_id} is not in the catalog (GET /api/v1/catalog)`,
-      });
-    const node = input.node ?? pve.node;
-    if (node !== pve.node)
-      throw errors.validation(`apps are deployed on ${pve.node}, where proximity-lan is`, {
-        node: `must be ${pve.node}: proximity-lan and its services live on this node`,
-      });
-    const fields: FieldErrors = {};
-    const declared = new Set(entry.env.map((variable) => variable.key));
-    for (const key of Object.keys(input.env ?? {}))
-      if (!declared.has(key)) fields[`env.${key}`] = `is not a setting of ${entry.name}`;
-    const resources = {
-      cores: input.resources?.cores ?? entry.resources.cores,
-      memoryMb: input.resources?.memoryMb ?? entry.resources.memoryMb,
-      diskGb: input.resources?.diskGb ?? entry.resources.diskGb,
-      unprivileged: entry.resources.unprivileged,
-      nesting: entry.resources.features.nesting ?? false,
-    };
-    const capacity = await this.deps.containers.nodeCapacity(node);
-    if (resources.cores > capacity.cpus)
-      fields['resources.cores'] = `must be at most ${capacity.cpus}: the CPUs of ${node}`;
-    if (capacity.memoryMb > 0 && resources.memoryMb > capacity.memoryMb)
-      fields['resources.memoryMb'] = `must be at most ${capacity.memoryMb}: the memory of ${node} in MiB`;
-    if (Object.keys(fields).length > 0) throw errors.validation('some settings cannot be used', fields);
-    if (!network.initialized)
-      throw errors.conflict('the network is not initialised: POST /api/v1/system/network/initialize first');
-    this.checkNameFree(input.hostname);
-
-    const spec: AppSpec = {
-      catalog: { id: entry.id, name: entry.name, source: entry.source.kind },
-      template: entry.template,
-      resources,
-      port: entry.ports[0]!,
-      healthCheck: entry.healthCheck,
-      install: entry.install,
-      env: Object.fromEntries(entry.env.map((v) => [v.key, input.env?.[v.key] ?? v.default])),
-      secretKeys: entry.secrets.map((s) => ({ key: s.key, length: s.length })),
-      safeCommands: entry.safeCommands,
-      logFile: entry.logFile,
-    };
-    const secrets = Object.fromEntries(entry.secrets.map((s) => [s.key, randomText(s.length)]));
-    const task = tasks.start(DEPLOY_KIND, {
-      input: { hostname: input.hostname, node } satisfies DeployTaskInput,
-      target: input.hostname,
-      actor: caller.id,
-      keepOnFailure: input.keep_on_failure,
-      within: (taskId) =>
-        repository.insert({
-          hostname: input.hostname,
-          catalogId: entry.id,
-          node,
-          state: 'deploying',
-          taskId,
-          spec,
-          owner: caller.id,
-          secrets,
-        }),
-    });
-    this.deps.audit.append({
-      actor: caller.id,
-      action: 'app.deploy',
-      target: input.hostname,
-      result: 'started',
-      details: { catalogId: entry.id, task: task.id, resources },
-    });
-    return { app: this.view(this.require(input.hostname), null), taskId: task.id };
+    const taskId = await startDeploy(this.deps, caller, input);
+    return { app: this.view(this.require(input.hostname), null), taskId };
   }
 
   /** Apps the caller may see (VM.Audit on their container), with PVE's live view. */
@@ -172,7 +83,7 @@ export class AppsService {
     if (action === 'start') await containers.start(app.node, app.vmid);
     else if (action === 'stop') await containers.shutdown(app.node, app.vmid);
     else await containers.reboot(app.node, app.vmid);
-    this.health.delete(hostname);
+    this.monitor.forget(hostname);
     this.deps.audit.append({ actor: caller.id, action: `app.${action}`, target: hostname, result: 'ok' });
     if (action !== 'stop') void this.probeOne(this.require(hostname));
     return this.viewOf(hostname);
@@ -188,7 +99,7 @@ export class AppsService {
       actor: caller.id,
       within: (taskId) => this.deps.repository.setState(hostname, 'deleting', taskId),
     });
-    this.health.delete(hostname);
+    this.monitor.forget(hostname);
     this.deps.audit.append({
       actor: caller.id,
       action: 'app.delete',
@@ -239,24 +150,9 @@ export class AppsService {
     return this.get(hostname);
   }
 
-  /** The app's log: its declared file, else the container's journal (bounded either way). */
+  /** The app's log (console.ts). */
   async logs(hostname: string, lines: number): Promise<{ source: string; lines: string[] }> {
-    const app = await this.running(hostname);
-    const pct = this.deps.pve.pct(app.node);
-    const options = { timeoutMs: 15_000, maxOutputBytes: 1024 * 1024 };
-    const attempts: [string, string[]][] = app.spec.logFile
-      ? [[app.spec.logFile, ['tail', '-n', String(lines), app.spec.logFile]]]
-      : [
-          ['journal', ['journalctl', '--no-pager', '-q', '-n', String(lines), '-o', 'short-iso']],
-          ['/var/log/messages', ['tail', '-n', String(lines), '/var/log/messages']],
-        ];
-    const failures: string[] = [];
-    for (const [source, argv] of attempts) {
-      const result = await pct.exec(app.vmid, argv, options);
-      if (result.code === 0) return { source, lines: splitLines(result.stdout).slice(-lines) };
-      failures.push(`${source}: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`}`);
-    }
-    throw errors.notFound(`no log to read in CT ${app.vmid} (${failures.join('; ')})`);
+    return readLog(this.deps, await this.running(hostname), lines);
   }
 
   async stats(hostname: string, timeframe: 'hour' | 'day' | 'week') {
@@ -279,113 +175,17 @@ export class AppsService {
   }
 
   commands(hostname: string) {
-    return this.require(hostname).spec.safeCommands.map(({ name, description, argv }) => ({
-      name,
-      description: description ?? null,
-      argv,
-    }));
+    return listCommands(this.require(hostname));
   }
 
-  /** Runs one of the app's pre-declared read-only commands; never anything else. */
+  /** Runs one of the app's pre-declared read-only commands (console.ts). */
   async runCommand(caller: Caller, hostname: string, name: string) {
-    const app = await this.running(hostname);
-    const command = app.spec.safeCommands.find((candidate) => candidate.name === name);
-    if (!command)
-      throw errors.notFound(
-        `${hostname} has no safe command ${name} (it has: ${app.spec.safeCommands.map((c) => c.name).join(', ') || 'none'})`,
-      );
-    const result = await this.deps.pve.pct(app.node).exec(app.vmid, command.argv, {
-      timeoutMs: command.timeoutSeconds * 1000,
-      maxOutputBytes: COMMAND_OUTPUT_BYTES,
-    });
-    this.deps.audit.append({
-      actor: caller.id,
-      action: 'app.command',
-      target: hostname,
-      result: result.code === 0 ? 'ok' : 'failed',
-      details: { command: name, exitCode: result.code },
-    });
-    return {
-      name,
-      argv: command.argv,
-      exitCode: result.code,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      truncated: result.truncated,
-      durationMs: result.durationMs,
-    };
+    return runSafeCommand(this.deps, caller, await this.running(hostname), name);
   }
 
-  /** Makes a container already on proximity-lan an app: its name, route and health. */
+  /** Makes a container already on proximity-lan an app (adopt.ts); probed at once. */
   async adopt(caller: Caller, input: AdoptInput): Promise<AppView> {
-    const { containers, network, pve, repository } = this.deps;
-    const node = pve.node;
-    const config = await containers.config(node, input.vmid);
-    if (!config)
-      throw errors.validation(`CT ${input.vmid} does not exist on ${node}`, { vmid: 'no such container' });
-    const bridge = AppContainers.bridgeOf(config);
-    if (bridge !== network.settings.bridge)
-      throw errors.validation(`CT ${input.vmid} is not on ${network.settings.bridge}`, {
-        vmid: `its net0 is on ${bridge ?? 'no bridge'}, not ${network.settings.bridge}`,
-      });
-    const hostname = input.hostname ?? String(config.hostname ?? '');
-    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(hostname))
-      throw errors.validation('the container has no usable hostname: give one', {
-        hostname: 'must be given: the container has no usable hostname',
-      });
-    if (repository.byVmid(node, input.vmid))
-      throw errors.conflict(`CT ${input.vmid} is already an app`, { vmid: 'is already an app' });
-    this.checkNameFree(hostname);
-    const mac = AppContainers.macOf(config) ?? null;
-    const ip = (mac && network.leases().find((lease) => lease.mac === mac)?.ip) || null;
-    if (!ip)
-      throw errors.conflict(
-        `CT ${input.vmid} has no DHCP lease on ${network.settings.bridge}: start it first`,
-        {
-          vmid: 'has no address on proximity-lan yet',
-        },
-      );
-    repository.insert({
-      hostname,
-      catalogId: null,
-      node,
-      vmid: input.vmid,
-      state: 'ready',
-      taskId: null,
-      ip,
-      mac,
-      owner: caller.id,
-      spec: {
-        catalog: null,
-        template: null,
-        resources: {
-          cores: Number(config.cores ?? 1),
-          memoryMb: Number(config.memory ?? 512),
-          diskGb: 0,
-          unprivileged: Boolean(config.unprivileged),
-          nesting: /nesting=1/.test(String(config.features ?? '')),
-        },
-        port: { port: input.port, protocol: input.protocol },
-        healthCheck: { path: input.health_path, timeoutSeconds: 30 },
-        install: [],
-        env: {},
-        secretKeys: [],
-        safeCommands: [],
-      },
-    });
-    try {
-      await ensureRoute(this.deps, hostname, ip, input.port);
-    } catch (error) {
-      repository.delete(hostname);
-      throw error;
-    }
-    this.deps.audit.append({
-      actor: caller.id,
-      action: 'app.adopt',
-      target: hostname,
-      result: 'ok',
-      details: { vmid: input.vmid, port: input.port },
-    });
+    const hostname = await adoptContainer(this.deps, caller, input);
     void this.probeOne(this.require(hostname));
     return this.viewOf(hostname);
   }
@@ -402,44 +202,13 @@ export class AppsService {
     return secrets;
   }
 
-  /**
-   * One round of the health monitor: every ready app whose container runs is asked once,
-   * a few at a time, on the network's site. Rounds never overlap.
-   */
-  async probeAll(): Promise<void> {
-    if (this.probing || !this.deps.network.initialized) return;
-    this.probing = true;
-    try {
-      const { resources } = await this.resources();
-      const due = this.deps.repository
-        .list()
-        .filter(
-          (app) =>
-            app.state === 'ready' && app.ip && resources.get(`${app.node}/${app.vmid}`)?.status === 'running',
-        );
-      for (let index = 0; index < due.length; index += PROBE_CONCURRENCY)
-        await Promise.all(due.slice(index, index + PROBE_CONCURRENCY).map((app) => this.probeOne(app)));
-    } finally {
-      this.probing = false;
-    }
+  /** One round of the health monitor (health-monitor.ts). */
+  probeAll(): Promise<void> {
+    return this.monitor.round(() => this.resources());
   }
 
-  async probeOne(app: AppRecord): Promise<ProbeResult | undefined> {
-    if (!app.ip) return undefined;
-    const site = await this.deps.network.currentSite().catch(() => undefined);
-    if (!site) return undefined;
-    const { port, healthCheck } = app.spec;
-    const result = await probe(site, {
-      url: `${port.protocol}://${app.ip}:${port.port}${healthCheck.path}`,
-      check: healthCheck,
-    }).catch((error: unknown) => ({
-      healthy: false,
-      reason: (error as Error).message,
-      at: new Date().toISOString(),
-      durationMs: 0,
-    }));
-    this.health.set(app.hostname, result);
-    return result;
+  probeOne(app: AppRecord): Promise<ProbeResult | undefined> {
+    return this.monitor.probe(app);
   }
 
   private async running(hostname: string): Promise<AppRecord & { vmid: number }> {
@@ -461,23 +230,10 @@ export class AppsService {
     }
   }
 
-  /** A name is one app's, and not a route's, DNS name's or reservation's of someone else. */
-  private checkNameFree(hostname: string): void {
-    const { network, proxy, repository } = this.deps;
-    const taken = (why: string) => errors.conflict(`${hostname} ${why}`, { hostname: why });
-    if (repository.get(hostname)) throw taken('is already taken by another app');
-    const route = proxy.routes().find((r) => r.hostnames.includes(hostname));
-    if (route) throw taken(`is already served by route ${route.id}`);
-    if (network.names().some((n) => n.hostname === hostname))
-      throw taken('is already a DNS name of the network');
-    if (network.reservations().some((r) => r.hostname === hostname))
-      throw taken('is already the name of a DHCP reservation');
-  }
-
   /** `resources` null: PVE did not answer, so whether the container runs is unknown. */
   private view(app: AppRecord, resources: Map<string, ContainerResource> | null): AppView {
     const resource = app.vmid === null ? undefined : resources?.get(`${app.node}/${app.vmid}`);
-    const health = this.health.get(app.hostname) ?? null;
+    const health = this.monitor.last(app.hostname) ?? null;
     let status: AppView['status'];
     if (app.state !== 'ready') status = app.state;
     else if (resources === null) status = 'unknown';
@@ -507,16 +263,4 @@ export class AppsService {
       createdAt: app.createdAt,
     };
   }
-}
-
-function randomText(length: number): string {
-  let text = '';
-  for (let index = 0; index < length; index++) text += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
-  return text;
-}
-
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
 }

@@ -1,3 +1,4 @@
+import { LEASE_HOSTNAME_PATTERN } from '../../contract/rules.js';
 import { ipv4Schema, macSchema } from './addresses.js';
 import type { ObservedLease } from './repository.js';
 
@@ -16,7 +17,7 @@ export function parseLeaseFile(text: string): ObservedLease[] {
     leases.push({
       mac: parsedMac.data,
       ip: ip!,
-      hostname: hostname && hostname !== '*' && /^[a-z0-9-]{1,63}$/i.test(hostname) ? hostname : null,
+      hostname: hostname && hostname !== '*' && LEASE_HOSTNAME_PATTERN.test(hostname) ? hostname : null,
       expiresAt: expiry === '0' ? null : new Date(Number(expiry) * 1000).toISOString(),
     });
   }

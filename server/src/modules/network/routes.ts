@@ -4,39 +4,25 @@ import { parseInput } from '../../core/http/validate.js';
 import type { AuditRepository } from '../audit/repository.js';
 import { callerOf, requirePrivilege } from '../auth/middleware.js';
 import type { AuthService } from '../auth/service.js';
-import { hostnameSchema, ipv4Schema, macSchema } from './addresses.js';
+import {
+  namesInputSchema,
+  nameIpInputSchema,
+  reservationInputSchema,
+  testNatInputSchema,
+} from '../../contract/network.js';
+import { hostnameSchema, macSchema } from './addresses.js';
 import type { Appliance } from './appliance.js';
 import { DnsService } from './dns.js';
 import { networkSettingsSchema, settingsToInput } from './settings.js';
 import type { NetworkService } from './service.js';
 
-const reservationInput = z.strictObject({
-  mac: macSchema,
-  hostname: hostnameSchema,
-  ip: ipv4Schema.optional(),
-});
-const nameInput = z.strictObject({ hostname: hostnameSchema, ip: ipv4Schema });
-const namesInput = z.strictObject({ names: z.array(nameInput).min(1).max(5000) });
+const reservationInput = reservationInputSchema;
+const namesInput = namesInputSchema;
 const macParam = z.strictObject({ mac: macSchema });
 const hostnameParam = z.strictObject({ hostname: hostnameSchema });
 const logsQuery = z.strictObject({ lines: z.coerce.number().int().min(1).max(2000).default(200) });
 const eventsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
-const testNatInput = z.strictObject({
-  /** What to reach: an IPv4 address or a DNS name; the rig's WAN server in tests. */
-  target: z.union([
-    ipv4Schema,
-    z
-      .string()
-      .regex(
-        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
-        'must be an IPv4 address or a DNS name',
-      ),
-  ]),
-  port: z.int().min(1).max(65535).default(80),
-  /** A container on proximity-lan to test from; default: the appliance itself. */
-  vmid: z.int().min(100).max(999_999_999).optional(),
-  timeoutSeconds: z.int().min(1).max(30).default(5),
-});
+const testNatInput = testNatInputSchema;
 
 /**
  * The network's API: the seeds' status and infrastructure paths under /system, settings,
@@ -156,7 +142,7 @@ export function networkRoutes(deps: {
   });
   router.put('/network/names/:hostname', canModify, async (req, res) => {
     const { hostname } = parseInput(hostnameParam, req.params, 'path');
-    const { ip } = parseInput(z.strictObject({ ip: ipv4Schema }), req.body, 'body');
+    const { ip } = parseInput(nameIpInputSchema, req.body, 'body');
     const applied = await network.putNames([{ hostname, ip }]);
     record(req, 'network.names.put', hostname, { ip });
     res.json({ data: applied });

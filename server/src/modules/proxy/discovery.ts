@@ -2,7 +2,7 @@ import type { Logger } from '../../core/logger.js';
 import type { PveService } from '../pve/service.js';
 import { hostnameSchema } from '../network/addresses.js';
 import type { ProxyRepository } from './repository.js';
-import { routeInputSchema, type Route } from './route.js';
+import { routeInputSchema, type Route } from '../../contract/proxy.js';
 
 /** The PVE tag that asks for a route, and the one that names the port (`proximity-port-8080`). */
 export const DISCOVERY_TAG = 'proximity';

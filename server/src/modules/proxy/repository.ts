@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { routeInputSchema, type Route } from './route.js';
+import { routeInputSchema, type Route } from '../../contract/proxy.js';
 
 interface RouteRow {
   id: string;

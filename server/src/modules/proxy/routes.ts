@@ -5,7 +5,7 @@ import type { AuditRepository } from '../audit/repository.js';
 import { callerOf, requirePrivilege } from '../auth/middleware.js';
 import type { AuthService } from '../auth/service.js';
 import { hostnameSchema } from '../network/addresses.js';
-import { routeInputSchema } from './route.js';
+import { metricsInputSchema, routeInputSchema } from '../../contract/proxy.js';
 import type { ProxyService } from './service.js';
 
 const idParam = z.strictObject({ id: hostnameSchema });
@@ -58,7 +58,7 @@ export function proxyRoutes(deps: {
     res.json({ data: await proxy.status() });
   });
   router.put('/system/proxy/metrics', canModify, async (req, res) => {
-    const { enabled } = parseInput(z.strictObject({ enabled: z.boolean() }), req.body, 'body');
+    const { enabled } = parseInput(metricsInputSchema, req.body, 'body');
     res.json({ data: await proxy.setMetrics(enabled) });
   });
   router.get('/system/proxy/metrics', canRead, async (_req, res) => {

@@ -5,7 +5,7 @@ import type { ProxyComponent } from './component.js';
 import type { ProxyDiscovery } from './discovery.js';
 import { canonicalJson, isDynamicRoute } from './render/caddy.js';
 import type { ProxyRepository } from './repository.js';
-import type { Route, RouteInput } from './route.js';
+import type { Route, RouteInput } from '../../contract/proxy.js';
 
 export type Applied = { applied: true } | { applied: false; reason: string };
 

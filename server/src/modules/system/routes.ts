@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { openApiDocument } from '../../contract/routes.js';
 import type { ComponentStatus, ServiceModule } from '../../core/module.js';
 import type { Store } from '../../core/store/store.js';
 import { version } from '../../version.js';
@@ -60,7 +61,20 @@ function systemRoutes(options: SystemOptions): Router {
   return router;
 }
 
-/** Liveness and readiness: public, so probes and the UI's "backend unreachable" check need no login. */
+/** GET /api/v1/openapi.json: the route index (server/src/contract/routes.ts) as OpenAPI. */
+function apiDocumentRoutes(): Router {
+  const router = Router();
+  const document = openApiDocument(version);
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  return router;
+}
+
+/**
+ * Liveness and readiness: public, so probes and the UI's "backend unreachable" check need no
+ * login; the API's own description, for any logged-in caller.
+ */
 export function systemModule(options: SystemOptions): ServiceModule {
-  return { name: 'system', publicRouter: systemRoutes(options) };
+  return { name: 'system', publicRouter: systemRoutes(options), router: apiDocumentRoutes() };
 }

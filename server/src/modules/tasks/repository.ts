@@ -1,39 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { StepState, TaskLogLine, TaskState, TaskStep, TaskView } from '../../contract/tasks.js';
 
-export type TaskState = 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled';
-export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'undone';
-
-export interface TaskStep {
-  name: string;
-  state: StepState;
-  message: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface TaskRecord {
-  id: string;
-  kind: string;
-  target: string | null;
-  state: TaskState;
-  actor: string;
-  input: unknown;
-  data: Record<string, unknown>;
-  error: string | null;
-  keepOnFailure: boolean;
-  createdAt: string;
-  updatedAt: string;
-  steps: TaskStep[];
-  /** Done steps out of all, 0–100. */
-  percent: number;
-}
-
-export interface TaskLogLine {
-  id: number;
-  at: string;
-  step: string | null;
-  line: string;
-}
+// The views are the contract's (server/src/contract/tasks.ts): the API answers these rows as they are.
+export type { StepState, TaskLogLine, TaskState, TaskStep } from '../../contract/tasks.js';
+export type TaskRecord = TaskView;
 
 interface TaskRow {
   id: string;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { fieldErrors } from '../../../core/http/validate.js';
 import type { FieldErrors } from '../../../core/errors.js';
+import { ENV_VALUE_MAX, envKeySchema } from '../../../contract/apps.js';
+import { TEMPLATE_OSES, type TemplateOs } from '../../../contract/catalog.js';
+import { COMMAND_NAME_PATTERN, HOSTNAME_PATTERN } from '../../../contract/rules.js';
 
 /**
  * Proximity's app manifest: one JSON file per app (`catalog/<id>.json`), what the deploy
@@ -15,9 +18,8 @@ import type { FieldErrors } from '../../../core/errors.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
-/** The container templates the deploy pipeline knows how to find on a node. */
-export const TEMPLATE_OSES = ['debian', 'ubuntu', 'alpine', 'busybox'] as const;
-export type TemplateOs = (typeof TEMPLATE_OSES)[number];
+/** The container templates the deploy pipeline knows how to find on a node (the contract's list). */
+export { TEMPLATE_OSES, type TemplateOs, envKeySchema };
 
 // Limits, exported so importers can fit what they map into them.
 export const LIMITS = {
@@ -33,7 +35,7 @@ export const LIMITS = {
   argv: 64,
   arg: 16 * 1024,
   env: 64,
-  envValue: 1024,
+  envValue: ENV_VALUE_MAX,
   secrets: 16,
   safeCommands: 32,
   ports: 8,
@@ -70,13 +72,7 @@ const dataUri = z
 export const appIdSchema = z
   .string()
   .max(63)
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a slug: lower-case letters, digits and -');
-
-/** An environment variable's name, as POSIX shells accept it. */
-export const envKeySchema = z
-  .string()
-  .max(64)
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be upper-case letters, digits and _ (not first a digit)');
+  .regex(HOSTNAME_PATTERN, 'must be a slug: lower-case letters, digits and -');
 
 /**
  * A command as an argv array: a program name or absolute path first, then its arguments,
@@ -173,7 +169,7 @@ const secretSchema = z.strictObject({
 });
 
 const safeCommandSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a short lower-case name like logs'),
+  name: z.string().regex(COMMAND_NAME_PATTERN, 'must be a short lower-case name like logs'),
   description: line(200).optional(),
   /** Read-only by the catalog author's word: status, logs, versions, config checks. */
   argv: argvSchema,

@@ -4,14 +4,11 @@ import { parseInput } from '../../../core/http/validate.js';
 import type { AuditRepository } from '../../audit/repository.js';
 import { callerOf, requirePrivilege } from '../../auth/middleware.js';
 import type { AuthService } from '../../auth/service.js';
+import { catalogQuerySchema } from '../../../contract/catalog.js';
 import { appIdSchema } from './manifest.js';
 import type { CatalogService } from './service.js';
 
-const listQuery = z.strictObject({
-  search: z.string().max(200).optional(),
-  category: z.string().max(64).optional(),
-  source: z.enum(['proximity', 'community-scripts']).optional(),
-});
+const listQuery = catalogQuerySchema;
 const idParam = z.strictObject({ id: appIdSchema });
 
 /**

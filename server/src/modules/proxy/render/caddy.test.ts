@@ -1,9 +1,10 @@
+// Over 350 lines on purpose: one case per feature of the renderer, each against its golden file.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fieldErrors } from '../../../core/http/validate.js';
-import { routeInputSchema, type Route } from '../route.js';
+import { routeInputSchema, type Route } from '../../../contract/proxy.js';
 import {
   isDynamicRoute,
   partitionRoutes,

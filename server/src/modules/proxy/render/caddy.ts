@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { fieldErrors } from '../../../core/http/validate.js';
 import { hostnameSchema, ipv4Schema } from '../../network/addresses.js';
-import { ROUTE_DEFAULTS, routeInputSchema, type ProxySettings, type Route } from '../route.js';
+import { ROUTE_DEFAULTS, routeInputSchema, type ProxySettings, type Route } from '../../../contract/proxy.js';
 
 /**
+ * (Over 350 lines on purpose: one pure function of the routes, whose parts (the catch-all
+ * route, each route's handlers, TLS policies, the check of what it renders) share private
+ * helpers and are read together against the golden files.)
+ *
  * Caddy 2.6.2's JSON config, rendered from the routes. Every real config load makes Caddy
  * re-create its listeners and reset the connections in flight, for every app. So most routes
  * are not in the document at all: a route that needs nothing of its own (`isDynamicRoute`) is

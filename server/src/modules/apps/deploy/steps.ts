@@ -1,18 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, errors } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import type { AuditRepository } from '../audit/repository.js';
-import { inSubnet } from '../network/addresses.js';
-import type { NetworkService } from '../network/service.js';
-import { routeInputSchema } from '../proxy/route.js';
-import type { ProxyService } from '../proxy/service.js';
-import type { PveService } from '../pve/service.js';
-import type { TaskRecord } from '../tasks/repository.js';
-import type { StepContext, TaskKind } from '../tasks/engine.js';
-import { appUrl, type AppRecord } from './app.js';
-import { AppContainers } from './containers.js';
-import { probe } from './health.js';
-import type { AppRepository } from './repository.js';
+import { errors } from '../../../core/errors.js';
+import { inSubnet } from '../../network/addresses.js';
+import type { TaskRecord } from '../../tasks/repository.js';
+import type { StepContext, TaskKind } from '../../tasks/engine.js';
+import { appUrl, type AppRecord } from '../app.js';
+import { AppContainers } from '../containers.js';
+import { probe } from '../health.js';
+import { auditFinished, type AppsDeps } from '../deps.js';
+import { ensureRoute, removeRoute } from '../routing.js';
 
 export const DEPLOY_KIND = 'app.deploy';
 
@@ -33,16 +28,6 @@ export interface DeployTaskData extends Record<string, unknown> {
   ip?: string;
   installed?: number;
   url?: string;
-}
-
-export interface AppsDeps {
-  repository: AppRepository;
-  audit: AuditRepository;
-  containers: AppContainers;
-  network: NetworkService;
-  proxy: ProxyService;
-  pve: PveService;
-  logger: Logger;
 }
 
 type Context = StepContext<DeployTaskInput, DeployTaskData>;
@@ -303,40 +288,6 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
       else repository.setState(hostname, 'failed', task.id);
     },
   };
-}
-
-/** The end of a deploy or delete in the audit log, next to its start: who, what, how it ended. */
-export function auditFinished(deps: AppsDeps, action: string, hostname: string, task: TaskRecord): void {
-  deps.audit.append({
-    actor: task.actor,
-    action,
-    target: hostname,
-    result: task.state === 'succeeded' ? 'ok' : 'failed',
-    details: { task: task.id, state: task.state, ...(task.error ? { error: task.error } : {}) },
-  });
-}
-
-/** The app's route (source `app`): made, or pointed at `ip` if it exists; never another's. */
-export async function ensureRoute(deps: AppsDeps, hostname: string, ip: string, port: number): Promise<void> {
-  const existing = deps.proxy.routes().find((route) => route.id === hostname);
-  if (existing && existing.source !== 'app')
-    throw errors.conflict(`${hostname} is already served by a ${existing.source} route`, {
-      hostname: `is already served by route ${existing.id}`,
-    });
-  const input = routeInputSchema.parse({ hostnames: [hostname], upstreams: [{ host: ip, port }] });
-  if (
-    existing?.upstreams.length === 1 &&
-    existing.upstreams[0]!.host === ip &&
-    existing.upstreams[0]!.port === port
-  )
-    return;
-  const result = existing ? await deps.proxy.replace(hostname, input) : await deps.proxy.create(input, 'app');
-  if (!result.applied) throw new AppError(503, 'unavailable', `route stored, not live yet: ${result.reason}`);
-}
-
-export async function removeRoute(deps: AppsDeps, hostname: string): Promise<void> {
-  const existing = deps.proxy.routes().find((route) => route.id === hostname);
-  if (existing?.source === 'app') await deps.proxy.delete(hostname);
 }
 
 function tail(text: string): string[] {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { hostnameSchema, ipv4Schema } from '../network/addresses.js';
+import { hostnameSchema, ipv4Schema } from './network.js';
+import { FQDN_MAX, FQDN_PATTERN, IPV4_OR_CIDR_PATTERN, LB_POLICIES, TLS_MODES } from './rules.js';
+
+export { LB_POLICIES, TLS_MODES };
 
 /**
  * A route: the vhost(s) of one app and where its requests go. Validated here, at the edge,
@@ -7,27 +10,11 @@ import { hostnameSchema, ipv4Schema } from '../network/addresses.js';
  * every string is either an enum, a number, or matched against a strict pattern.
  */
 
-/** Caddy 2.6.2's selection policies (weighted_round_robin and client_ip_hash came in 2.7). */
-export const LB_POLICIES = [
-  'round_robin',
-  'least_conn',
-  'ip_hash',
-  'random',
-  'random_choose',
-  'first',
-  'cookie',
-  'header',
-  'uri_hash',
-] as const;
-
 /** A DNS name under our domain (one label, `wiki`) or a public FQDN for ACME. */
 const fqdnSchema = z
   .string()
-  .max(253)
-  .regex(
-    /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/,
-    'must be a lower-case DNS name like wiki.example.com',
-  );
+  .max(FQDN_MAX)
+  .regex(FQDN_PATTERN, 'must be a lower-case DNS name like wiki.example.com');
 
 const upstreamSchema = z.strictObject({
   /** A container on the LAN: its address, or its DHCP/DNS name (`wiki-1`). */
@@ -41,10 +28,7 @@ const headerFieldSchema = z
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name');
 const cidrOrIpSchema = z
   .string()
-  .regex(
-    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/([0-9]|[12]\d|3[0-2]))?$/,
-    'must be an IPv4 address or network like 192.168.1.0/24',
-  );
+  .regex(IPV4_OR_CIDR_PATTERN, 'must be an IPv4 address or network like 192.168.1.0/24');
 
 /** Whole milliseconds at least, so every duration renders exactly as a Go duration string. */
 const seconds = (max: number) => z.number().min(0.001).max(max);
@@ -112,7 +96,7 @@ export const routeInputSchema = z
         responseHeaderSeconds: seconds(3600).default(ROUTE_DEFAULTS.responseHeaderSeconds),
       })
       .prefault({}),
-    tls: z.enum(['off', 'internal', 'acme']).default('off'),
+    tls: z.enum(TLS_MODES).default('off'),
     /** The seeds' preset (HSTS only with TLS, nosniff, frame options, referrer policy, ...). */
     securityHeaders: z.boolean().default(true),
     access: z
@@ -164,7 +148,10 @@ export const routeInputSchema = z
 
 export type RouteInput = z.output<typeof routeInputSchema>;
 
-/** A stored route: the input plus identity and provenance. */
+/** PUT /api/v1/system/proxy/metrics */
+export const metricsInputSchema = z.strictObject({ enabled: z.boolean() });
+
+/** A stored route, as GET /api/v1/proxy/routes answers: the input plus identity and provenance. */
 export interface Route extends RouteInput {
   /** Stable id: the first hostname. */
   id: string;

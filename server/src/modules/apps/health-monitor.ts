@@ -1,0 +1,67 @@
+import type { AppRecord } from './app.js';
+import type { ContainerResource } from './containers.js';
+import type { AppsDeps } from './deps.js';
+import { probe, type ProbeResult } from './health.js';
+
+const PROBE_CONCURRENCY = 4;
+
+/**
+ * The health monitor: probes running apps on the network's site so the list can tell
+ * "running" from "unreachable", and keeps each app's last answer (in memory: a restart
+ * starts from "not probed yet").
+ */
+export class HealthMonitor {
+  private readonly health = new Map<string, ProbeResult>();
+  private probing = false;
+
+  constructor(private readonly deps: Pick<AppsDeps, 'network' | 'repository'>) {}
+
+  last(hostname: string): ProbeResult | undefined {
+    return this.health.get(hostname);
+  }
+
+  /** After a power action or a delete: the old answer no longer says anything. */
+  forget(hostname: string): void {
+    this.health.delete(hostname);
+  }
+
+  /**
+   * One round of the health monitor: every ready app whose container runs is asked once,
+   * a few at a time, on the network's site. Rounds never overlap.
+   */
+  async round(current: () => Promise<{ resources: Map<string, ContainerResource> }>): Promise<void> {
+    if (this.probing || !this.deps.network.initialized) return;
+    this.probing = true;
+    try {
+      const { resources } = await current();
+      const due = this.deps.repository
+        .list()
+        .filter(
+          (app) =>
+            app.state === 'ready' && app.ip && resources.get(`${app.node}/${app.vmid}`)?.status === 'running',
+        );
+      for (let index = 0; index < due.length; index += PROBE_CONCURRENCY)
+        await Promise.all(due.slice(index, index + PROBE_CONCURRENCY).map((app) => this.probe(app)));
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  async probe(app: AppRecord): Promise<ProbeResult | undefined> {
+    if (!app.ip) return undefined;
+    const site = await this.deps.network.currentSite().catch(() => undefined);
+    if (!site) return undefined;
+    const { port, healthCheck } = app.spec;
+    const result = await probe(site, {
+      url: `${port.protocol}://${app.ip}:${port.port}${healthCheck.path}`,
+      check: healthCheck,
+    }).catch((error: unknown) => ({
+      healthy: false,
+      reason: (error as Error).message,
+      at: new Date().toISOString(),
+      durationMs: 0,
+    }));
+    this.health.set(app.hostname, result);
+    return result;
+  }
+}
