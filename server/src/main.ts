@@ -54,6 +54,12 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // A rejection nobody handles is a bug whose effects are unknown: log it with its stack and
+  // exit non-zero so systemd restarts a clean process (the store is crash-safe, WAL).
+  process.on('unhandledRejection', (reason: unknown) => {
+    service.logger.fatal({ err: reason }, 'unhandled promise rejection');
+    process.exit(70);
+  });
 }
 
 main(process.argv).catch((error: unknown) => {

@@ -80,6 +80,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     });
     tlsFiles = resolveTls(config.listen.tls, config.listen.pveCertDir);
     server = tlsFiles ? createHttpsServer(readTls(tlsFiles), app) : createServer(app);
+    hardenServer(server);
     await listen(server, config.listen.host, config.listen.port);
   } catch (error) {
     await stopModules(modules, logger);
@@ -135,6 +136,17 @@ function watchCertificate(server: HttpsServer, files: TlsFiles, logger: Logger):
   }, CERTIFICATE_CHECK_MS);
   timer.unref();
   return timer;
+}
+
+/**
+ * Limits far below Node's defaults (60 s for headers, 300 s per request): a client that
+ * dribbles bytes is cut off in seconds, not minutes. `Expect: 100-continue` is not answered
+ * here but by the body parser, after authentication (core/http/body.ts).
+ */
+export function hardenServer(server: Server): void {
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

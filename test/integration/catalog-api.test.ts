@@ -25,10 +25,8 @@ import { createSimulator, type PveSimulator } from '../rig/pve-sim/simulator.js'
 import { repositoryRoot, testConfig } from '../support/service.js';
 import { tempDir } from '../support/temp.js';
 
-const samples = path.join(
-  process.env.PROXIMITY_SHARED ?? path.resolve(repositoryRoot, '../shared'),
-  'catalogs/community-scripts',
-);
+/** The vendored sample of the real catalog (origin and licence: its NOTICE.md). */
+const samples = path.join(repositoryRoot, 'test/fixtures/community-scripts');
 
 /** A part of the rig the catalog never reaches: any call is a test failure. */
 function unused<T extends object>(what: string): T {

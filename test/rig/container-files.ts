@@ -3,7 +3,8 @@
  * - rcS no longer runs a DHCP client at boot (the template's does, with Debian's default
  *   script and before any NIC exists): the runtime starts ours once the NIC is plugged in;
  * - our udhcpc script, which applies a lease to the container only (Debian's default
- *   scripts would rewrite the HOST's /etc/resolv.conf, see LAB.md);
+ *   scripts, which the busybox template takes from the host, would rewrite the HOST's
+ *   /etc/resolv.conf);
  * - a launcher that starts udhcpc in the background, sending the hostname;
  * - /etc/hostname and /etc/hosts, as PVE writes them;
  * - for the appliance template (contracts.ts): the accounts and directories a Debian system

@@ -5,7 +5,7 @@
  *
  *   UI: https://127.0.0.1:8006/
  *   API: https://127.0.0.1:8443/api/v1
- *   Login: root@pam / rigpassword
+ *   Login: user root, realm Linux PAM, password rigpassword (or user alice, ...)
  *
  * Everything runs inside the rig's node namespace; the root namespace gets two listeners on
  * 127.0.0.1 that pipe bytes through unix sockets to a forwarder inside the node (forward.ts),
@@ -57,17 +57,21 @@ async function main(): Promise<void> {
 
   let rig: Rig | undefined;
   const pipes: Pipe[] = [];
-  let stopping = false;
-  const teardown = async (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${reason}: taking everything down ...`);
-    await Promise.all(pipes.map((p) => p.close()));
-    await Rig.down(RIG_NAME); // the simulator, the backend, the forwarder, the containers, the namespaces
-    log('done');
-  };
+  // One teardown, however many signals arrive: a terminal's Ctrl-C sends SIGINT to the whole
+  // foreground process group, and npm forwards the one it got to us as well. Before, the second
+  // signal found the teardown under way, resolved at once and exited 0 while the rig was
+  // still up; now every signal waits for the same teardown, and only it exits.
+  let stopping: Promise<void> | undefined;
+  const teardown = (reason: string): Promise<void> =>
+    (stopping ??= (async () => {
+      log(`${reason}: taking everything down ...`);
+      await Promise.all(pipes.map((p) => p.close()));
+      await Rig.down(RIG_NAME); // the simulator, the backend, the forwarder, the containers, the namespaces
+      log('done');
+    })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
+      if (stopping) return; // already on its way down; the first signal's handler exits
       teardown(signal).then(
         () => process.exit(0),
         (error: unknown) => {
@@ -127,13 +131,18 @@ async function main(): Promise<void> {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`UI: https://127.0.0.1:${SIMULATOR_PORT}/`);
   console.log(`API: https://127.0.0.1:${BACKEND_PORT}/api/v1`);
-  console.log(
-    `Login: ${LOGINS.root.user} / ${LOGINS.root.password} (or ${LOGINS.alice.user} / ${LOGINS.alice.password}, read-only)`,
-  );
+  console.log(`Login: ${loginLine(LOGINS.root)} (or ${loginLine(LOGINS.alice)}, read-only)`);
   log(
     `ready in ${seconds}s; self-signed certificate (accept it once for each port); ` +
       `logs in ${rig.paths.logDir}; Ctrl-C stops everything`,
   );
+}
+
+/** What the PVE login window asks for: the user name without its realm, the realm by its label. */
+export function loginLine(login: { user: string; password: string }): string {
+  const [name, realm] = login.user.split('@');
+  const label = realm === 'pam' ? 'Linux PAM' : realm === 'pve' ? 'Proxmox VE' : realm;
+  return `user ${name}, realm ${label}, password ${login.password}`;
 }
 
 async function waitFor(check: () => boolean, timeoutMs: number, message: string): Promise<void> {

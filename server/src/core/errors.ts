@@ -36,6 +36,15 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * User input as an error message may quote it: JSON-escaped (no raw newlines, NULs or
+ * control characters reach a log line or a UI) and cut to `max` characters.
+ */
+export function quote(input: string, max = 64): string {
+  const cut = input.length > max ? `${input.slice(0, max)}…` : input;
+  return JSON.stringify(cut);
+}
+
 export const errors = {
   validation: (message: string, fields?: FieldErrors) =>
     new AppError(400, 'validation_failed', message, fields),

@@ -1,6 +1,6 @@
 /**
- * The real Proxmox VE API schema (/work/shared/pve-api/schema.json, the api-viewer's
- * apidata), indexed by method and path template, with PVE's parameter validation.
+ * The real Proxmox VE API schema (test/fixtures/pve-api/schema.json.gz, the api-viewer's
+ * apidata; origin and licence in test/fixtures/pve-api/NOTICE.md), indexed by method and path template, with PVE's parameter validation.
  *
  * Path matching follows pve-common RESTHandler.pm map_path_to_methods: at each level a path
  * component is either a fixed name or a `{param}` matching any non-empty component.
@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { checkObject, type Errors, type SchemaProperty } from './validate.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -52,9 +53,15 @@ const INDEXED_MAXIMUM: Record<string, number> = {
   dev: 256, // $MAX_DEVICES
 };
 
-/** Where the schema lives: $PVE_API_SCHEMA, or ../shared/pve-api/schema.json next to the repo. */
+/** Where the schema lives: $PVE_API_SCHEMA (plain or gzipped JSON), else the vendored copy. */
 export function defaultSchemaPath(repoRoot = path.resolve(import.meta.dirname, '../../..')): string {
-  return process.env.PVE_API_SCHEMA ?? path.resolve(repoRoot, '../shared/pve-api/schema.json');
+  return process.env.PVE_API_SCHEMA ?? path.join(repoRoot, 'test/fixtures/pve-api/schema.json.gz');
+}
+
+/** The schema file's JSON text; gzip is recognised by its magic bytes, not by the name. */
+export function readSchemaText(file: string): string {
+  const bytes = readFileSync(file);
+  return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
 export class ApiSchema {
@@ -73,7 +80,7 @@ export class ApiSchema {
   }
 
   static load(file = defaultSchemaPath()): ApiSchema {
-    return new ApiSchema(JSON.parse(readFileSync(file, 'utf8')) as SchemaNode[]);
+    return new ApiSchema(JSON.parse(readSchemaText(file)) as SchemaNode[]);
   }
 
   get(method: string, template: string): MethodInfo | undefined {

@@ -107,7 +107,7 @@ describe('HTTP error model', async () => {
     const res = await fetch(`${service.url}/nothing-here`);
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), {
-      error: { code: 'not_found', message: 'No such endpoint: GET /nothing-here' },
+      error: { code: 'not_found', message: 'No such endpoint: GET "/nothing-here"' },
     });
   });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger.js';
+import { jsonBody, type BodyOptions } from './body.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 
 export interface AppParts {
@@ -12,7 +13,11 @@ export interface AppParts {
   apiMiddleware: readonly RequestHandler[];
   /** Routers mounted under /api/v1, in order. */
   api: readonly Router[];
+  /** Body size limit and read deadline; defaults suit tests. */
+  body?: BodyOptions;
 }
+
+const API_PREFIX = '/api/v1';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -51,13 +56,18 @@ export function createApp(parts: AppParts): Express {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  app.use(express.json({ limit: '1mb', strict: true }));
-
+  const body = jsonBody(parts.body ?? { limitBytes: 1024 * 1024, deadlineMs: 10_000 });
+  // Public routes are anonymous by design; API bodies wait until the caller is known.
+  app.use((req, res, next) => (isApi(req.path) ? next() : body(req, res, next)));
   for (const router of parts.publicRouters) app.use(router);
-  if (parts.apiMiddleware.length > 0) app.use('/api/v1', ...parts.apiMiddleware);
-  for (const router of parts.api) app.use('/api/v1', router);
+  app.use(API_PREFIX, ...parts.apiMiddleware, body);
+  for (const router of parts.api) app.use(API_PREFIX, router);
 
   app.use(notFoundHandler);
   app.use(errorHandler(parts.logger));
   return app;
+}
+
+function isApi(path: string): boolean {
+  return path === API_PREFIX || path.startsWith(`${API_PREFIX}/`);
 }

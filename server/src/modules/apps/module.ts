@@ -1,3 +1,4 @@
+import { BackgroundLoop } from '../../core/background.js';
 import type { ModuleFactory } from '../../core/module.js';
 import { AuditRepository } from '../audit/repository.js';
 import { AppContainers } from './containers.js';
@@ -32,17 +33,14 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
     tasks,
   });
   services.provide('apps', apps);
-  let timer: NodeJS.Timeout | undefined;
+  const probes = new BackgroundLoop(config.apps.healthIntervalMs, () =>
+    apps.probeAll().catch((error: unknown) => log.warn({ err: error }, 'health round failed')),
+  );
   return {
     name: 'apps',
     router: appRoutes({ apps, auth, rootfsStorage: config.apps.rootfsStorage }),
-    start: () => {
-      timer = setInterval(() => {
-        apps.probeAll().catch((error: unknown) => log.warn({ err: error }, 'health round failed'));
-      }, config.apps.healthIntervalMs);
-      timer.unref();
-    },
-    stop: () => clearInterval(timer),
+    start: () => probes.start(),
+    stop: () => probes.stop(),
     status: () => {
       const list = repository.list();
       const count = (state: string) => list.filter((app) => app.state === state).length;

@@ -1,18 +1,37 @@
+import { hostname, networkInterfaces } from 'node:os';
 import type { RequestHandler } from 'express';
-import { errors } from '../../core/errors.js';
+import { errors, quote } from '../../core/errors.js';
 
 const PVE_UI_PORT = 8006;
 const ALLOWED_HEADERS = 'Content-Type, CSRFPreventionToken, Authorization, X-Request-Id';
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE';
 
 /**
- * CORS for the one page that should call us: the node's own Proxmox VE UI, i.e. the same
- * host the browser used to reach us, on port 8006 over HTTPS (whatever name or address the
- * user typed), plus configured extra origins. Other origins get no CORS headers, and their
- * state-changing requests are refused outright.
+ * The names this node answers to: its host name (short and as configured) and every address
+ * on its interfaces. Taken from the system, never from a request's Host header, which the
+ * caller chooses.
  */
-export function cors(extraOrigins: readonly string[]): RequestHandler {
+export function nodeNames(): string[] {
+  const name = hostname().toLowerCase();
+  const names = new Set([name, name.split('.')[0]!, 'localhost']);
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? [])
+      names.add(address.family === 'IPv6' ? `[${address.address}]` : address.address);
+  }
+  return [...names];
+}
+
+/**
+ * CORS for the one page that should call us: the node's own Proxmox VE UI, on port 8006 over
+ * HTTPS under one of the node's own names or addresses, plus configured extra origins. Other
+ * origins get no CORS headers, and their state-changing requests are refused outright.
+ */
+export function cors(
+  extraOrigins: readonly string[],
+  ownNames: readonly string[] = nodeNames(),
+): RequestHandler {
   const extra = new Set(extraOrigins.map((origin) => new URL(origin).origin));
+  const own = new Set(ownNames.map((name) => name.toLowerCase()));
   return (req, res, next) => {
     const origin = req.headers.origin;
     if (origin === undefined) {
@@ -23,15 +42,14 @@ export function cors(extraOrigins: readonly string[]): RequestHandler {
     if (!allowed) {
       try {
         const url = new URL(origin);
-        allowed =
-          url.protocol === 'https:' && url.port === String(PVE_UI_PORT) && url.hostname === req.hostname;
+        allowed = url.protocol === 'https:' && url.port === String(PVE_UI_PORT) && own.has(url.hostname);
       } catch {
         allowed = false;
       }
     }
     if (!allowed) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        next(errors.forbidden(`Requests from ${origin} are not allowed`));
+        next(errors.forbidden(`Requests from ${quote(origin)} are not allowed`));
         return;
       }
       next();

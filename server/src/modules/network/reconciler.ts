@@ -40,6 +40,10 @@ export class NetworkReconciler {
   private queued: Promise<PassResult> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
+  /** The lease watcher's read in progress: one at a time, awaited by stop(). */
+  private leasePoll: Promise<void> | undefined;
+  /** Set by stop(): no pass or lease read starts afterwards (the store is about to close). */
+  private stopped = false;
   last: PassResult | undefined;
   fallback: Fallback | undefined;
   /** Where the services ran after the last pass; the lease watcher reads from there. */
@@ -62,16 +66,44 @@ export class NetworkReconciler {
     const { intervalMs } = this.deps;
     this.timer = setInterval(() => void this.request('timer'), intervalMs);
     // Leases are cheap to read and users wait for them: watched more often than the rest.
-    this.leaseTimer = setInterval(() => void this.syncLeases().catch(() => {}), Math.min(1000, intervalMs));
+    this.leaseTimer = setInterval(() => this.pollLeases(), Math.min(1000, intervalMs));
     this.timer.unref();
     this.leaseTimer.unref();
     void this.request('start-up');
   }
 
+  /**
+   * Stops the timers, refuses new passes, and waits for the pass in progress, the one queued
+   * behind it and the lease read: after this resolves, nothing here touches the store.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.leaseTimer);
-    await this.running?.catch(() => {});
+    while (this.running || this.queued || this.leasePoll) {
+      await Promise.allSettled([this.running, this.queued, this.leasePoll]);
+    }
+  }
+
+  private pollLeases(): void {
+    if (this.stopped || this.leasePoll) return;
+    const poll = this.syncLeases()
+      .catch(() => {}) // a lease file mid-rewrite: the next tick reads it
+      .finally(() => {
+        if (this.leasePoll === poll) this.leasePoll = undefined;
+      });
+    this.leasePoll = poll;
+  }
+
+  private skipped(reason: string): PassResult {
+    return {
+      at: new Date().toISOString(),
+      reason,
+      ok: false,
+      actions: [],
+      error: 'the service is stopping',
+      durationMs: 0,
+    };
   }
 
   /**
@@ -79,6 +111,7 @@ export class NetworkReconciler {
    * state). Concurrent requests share the queued pass.
    */
   request(reason: string, options: { forceBridge?: boolean } = {}): Promise<PassResult> {
+    if (this.stopped) return Promise.resolve(this.skipped(reason));
     if (!this.running) {
       const pass = this.pass(reason, options);
       this.running = pass;

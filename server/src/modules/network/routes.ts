@@ -102,7 +102,11 @@ export function networkRoutes(deps: {
     res.json({ data: settingsToInput(network.settings) });
   });
   router.put('/network/settings', canModify, async (req, res) => {
-    const settings = parseInput(networkSettingsSchema, req.body, 'settings');
+    // A merge of the fields sent onto the current settings (README.md, Network): a body that names
+    // no field changes nothing, and nothing is reset to a default by omission.
+    const sent: unknown = req.body;
+    const merged = isPlainObject(sent) ? { ...settingsToInput(network.settings), ...sent } : sent;
+    const settings = parseInput(networkSettingsSchema, merged, 'settings');
     await network.updateSettings(settings);
     record(req, 'network.settings', null, settingsToInput(settings));
     res.json({ data: settingsToInput(settings) });
@@ -154,4 +158,8 @@ export function networkRoutes(deps: {
     res.json({ data: applied });
   });
   return router;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { cidrSchema, hostnameSchema, inSubnet, ipToNumber, ipv4Schema } from './addresses.js';
 
+/**
+ * Cross-field checks compare parsed values; on input that already failed (a subnet that is
+ * not a CIDR) they would compare garbage, or throw. Zod runs refinements after non-fatal
+ * issues unless told otherwise.
+ */
+const onlyWhenValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
+
 const range = z.strictObject({ start: ipv4Schema, end: ipv4Schema });
 
 /**
@@ -53,7 +60,7 @@ export const networkSettingsSchema = z
       ipToNumber(settings.statics.start) <= ipToNumber(settings.pool.end) &&
       ipToNumber(settings.pool.start) <= ipToNumber(settings.statics.end);
     if (overlap) issue(['pool'], 'must not overlap the static range');
-  });
+  }, onlyWhenValid);
 
 export type NetworkSettings = z.output<typeof networkSettingsSchema>;
 

@@ -98,7 +98,7 @@ export class CaddyService {
    * one serving, and its message comes back as a 422.
    */
   async load(document: string): Promise<void> {
-    // An empty /load wipes every route (LAB.md): never send one.
+    // Caddy answers an empty /load with 200 and an empty config, wiping every route: never send one.
     const parsed = JSON.parse(document) as unknown;
     if (!parsed || typeof parsed !== 'object' || Object.keys(parsed).length === 0)
       throw new Error('refusing to load an empty Caddy config');

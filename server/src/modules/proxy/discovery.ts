@@ -15,7 +15,7 @@ export interface Discovered {
 }
 
 /**
- * Routes for containers made outside Proximity, the Proxmox way (seed 002's service tags):
+ * Routes for containers made outside Proximity, the Proxmox way (PVE tags on the container):
  * a container on proximity-lan tagged `proximity` and `proximity-port-<port>` is served at
  * `<its hostname>.<domain>`; removing the tag removes the route. Only routes this made
  * (source `discovered`) are ever removed, and a name another route holds is left alone.

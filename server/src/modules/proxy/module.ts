@@ -1,3 +1,4 @@
+import { BackgroundLoop } from '../../core/background.js';
 import type { ModuleFactory } from '../../core/module.js';
 import { AuditRepository } from '../audit/repository.js';
 import { ProxyComponent } from './component.js';
@@ -16,7 +17,6 @@ export const proxyModule: ModuleFactory = ({ config, store, logger, pve, auth, s
   const discovery = new ProxyDiscovery(pve, repository, () => network.settings.bridge, log);
   const proxy = new ProxyService(repository, component, network, discovery);
   services.provide('proxy', proxy);
-  let timer: NodeJS.Timeout | undefined;
   const discover = async () => {
     // Nothing to route to before the network exists (and no PVE calls on an idle install).
     if (!network.initialized) return;
@@ -26,13 +26,13 @@ export const proxyModule: ModuleFactory = ({ config, store, logger, pve, auth, s
       log.warn({ err: error }, 'discovery of tagged containers failed');
     }
   };
+  const loop = new BackgroundLoop(config.network.reconcileIntervalMs, discover);
   return {
     name: 'proxy',
     start: () => {
-      timer = setInterval(() => void discover(), config.network.reconcileIntervalMs);
-      timer.unref();
+      loop.start();
     },
-    stop: () => clearInterval(timer),
+    stop: () => loop.stop(),
     router: proxyRoutes({ proxy, audit: new AuditRepository(store.db), auth }),
     status: async () => {
       const status = await proxy.status();

@@ -3,7 +3,7 @@
  * stage changes in interfaces.new, apply them as an `srvreload` task (PVE: `ifreload -a`),
  * revert them. Interface names are checked with PVE's pve-iface format, which is why
  * `proximity-lan` cannot be created through this API (the product writes its bridge
- * directly, see DESIGN.md decision 4).
+ * directly, see docs/decisions.md#4-the-bridge-is-a-file-not-an-api-call).
  */
 import { IPV4_RE } from '../formats.js';
 import { paramError } from '../errors.js';

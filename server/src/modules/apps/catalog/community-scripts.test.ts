@@ -10,11 +10,8 @@ import {
 } from './community-scripts.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../../../..');
-/** The sample of the real catalog: $PROXIMITY_SHARED/catalogs/community-scripts, next to the repository. */
-const communitySamples = path.join(
-  process.env.PROXIMITY_SHARED ?? path.resolve(repoRoot, '../shared'),
-  'catalogs/community-scripts',
-);
+/** The vendored sample of the real catalog (origin and licence: its NOTICE.md). */
+const communitySamples = path.join(repoRoot, 'test/fixtures/community-scripts');
 
 const categories = new Map([
   [0, 'Miscellaneous'],

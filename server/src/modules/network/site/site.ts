@@ -16,7 +16,7 @@ export interface SitePaths extends DnsmasqPlacement {
 /**
  * Where dnsmasq and NAT run: the node itself (`host`) or the appliance container. The
  * services' code is the same for both; only the paths, the interfaces, how a file of the
- * site is reached and how a command runs there differ (DESIGN decision 3).
+ * site is reached and how a command runs there differ (docs/decisions.md#3-two-placements-one-generator).
  */
 export interface ServiceSite extends NatPlacement {
   readonly kind: 'host' | 'appliance';

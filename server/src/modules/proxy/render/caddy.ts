@@ -346,7 +346,10 @@ function passiveHealth(maxFails: number, failDurationSeconds: number, unhealthyS
   return passive;
 }
 
-/** Without both timeouts a hanging upstream stalls its requests (LAB). */
+/**
+ * Without both timeouts a hanging upstream stalls its requests for the whole health-check
+ * timeout (docs/decisions.md#6-caddy-one-document-pushed-only-when-it-differs-dynamic-routes-for-the-rest).
+ */
 function transport(dialSeconds: number, responseHeaderSeconds: number): JsonObject {
   return {
     protocol: 'http',
