@@ -18,11 +18,12 @@ import {
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { cacheDir } from '../rig/cache.js';
 
 const execFileAsync = promisify(execFileCb);
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
-export const cacheDir = process.env.PROXIMITY_TEST_CACHE ?? '/var/cache/proximity-test';
+export { cacheDir };
 const standinDir = path.join(import.meta.dirname, 'standin');
 
 /** Runs a program (argv, never a shell); rejects with its output on a non-zero exit. */

@@ -14,17 +14,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { cacheDir } from './cache.js';
+import { rigCa } from './internet/ca.js';
 
 const execFile = promisify(execFileCb);
 
-export const cacheDir = process.env.PROXIMITY_TEST_CACHE ?? '/var/cache/proximity-test';
+export { cacheDir };
 
 /** The file name PVE's appliance index (aplinfo.dat) gives the Debian 13 standard template. */
 export const DEBIAN_TEMPLATE = 'debian-13-standard_13.1-2_amd64.tar.zst';
 
 /** The recipe; every field goes into the cache key. */
 export const RECIPE = {
-  version: 1,
+  version: 2,
   suite: 'trixie',
   mirror: 'http://deb.debian.org/debian',
   variant: 'minbase',
@@ -49,8 +51,12 @@ export const RECIPE = {
     'deb http://security.debian.org/debian-security trixie-security main contrib\n',
 };
 
+/** The recipe and the rig CA it trusts name the cached build. */
 export function recipeKey(): string {
-  return createHash('sha256').update(JSON.stringify(RECIPE)).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify({ ...RECIPE, ca: rigCa().fingerprint }))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 async function run(command: string, args: string[]): Promise<void> {
@@ -90,6 +96,10 @@ export async function debianTemplate(): Promise<BuiltTemplate> {
       'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n',
     );
     writeFileSync(path.join(root, 'etc/hostname'), 'localhost\n');
+    // The rig's internet serves HTTPS names with certificates of the rig CA (internet/ca.ts);
+    // a node's template trusts the real CAs the same way, through ca-certificates.
+    writeFileSync(path.join(root, 'usr/local/share/ca-certificates/proximity-rig-ca.crt'), rigCa().pem);
+    await run('chroot', [root, 'update-ca-certificates']);
     await run('chroot', [root, 'apt-get', 'clean']);
     rmSync(path.join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
     mkdirSync(path.join(root, 'var/lib/apt/lists/partial'), { recursive: true });
