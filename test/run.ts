@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { debianTemplate } from './rig/debian-template.js';
 import { ensurePrerequisites } from './support/prerequisites.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -179,6 +180,13 @@ async function main(): Promise<number> {
     .filter(({ files }) => files.length > 0);
 
   if (selected.some(({ suite }) => suite.needsSystem)) await ensurePrerequisites();
+  // Containers on the rig are made from it: build it once (cached outside the repository).
+  if (selected.some(({ suite }) => suite.onRig || suite.name === 'rig')) {
+    const built = await debianTemplate();
+    console.log(
+      `Debian 13 template: ${built.seconds === null ? 'cached' : `built in ${built.seconds.toFixed(0)} s`} (${built.file})`,
+    );
+  }
   // The browser tests and the UI benchmark load plugin/dist/proximity.js: build it from the
   // sources under test, never trust a bundle left from another checkout state.
   if (selected.some(({ suite }) => suite.webInterface)) await buildPlugin();

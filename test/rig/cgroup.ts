@@ -70,7 +70,9 @@ export function cgroupDirs(pid: number, mounts: CgroupMount[] = cgroupMounts()):
   const dirs = new Map<string, string>();
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
   for (const line of lines) {
-    const [, controllers = '', cgroupPath = '/'] = /^(?:\d+):([^:]*):(.*)$/.exec(line) ?? [];
+    const [, controllers = '', found = '/'] = /^(?:\d+):([^:]*):(.*)$/.exec(line) ?? [];
+    // systemd as the container's init moves itself into init.scope of the container's cgroup.
+    const cgroupPath = found.endsWith('/init.scope') ? path.dirname(found) : found;
     if (cgroupPath === '/') continue; // the root cgroup: not the container's own
     if (controllers === '') {
       const v2 = mounts.find((mount) => mount.fstype === 'cgroup2');

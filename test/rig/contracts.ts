@@ -61,9 +61,11 @@ export interface NetSpec {
  * template files to these). Both are LXC's busybox template; `appliance` stands for a
  * Debian template with dnsmasq, nftables and Caddy installed: the host's programs
  * (APPLIANCE_PROGRAMS) are bind-mounted read-only at the same paths, and the accounts
- * Debian and those packages bring (nobody, nogroup, dip, dnsmasq, caddy) exist.
+ * Debian and those packages bring (nobody, nogroup, dip, dnsmasq, caddy) exist. `debian` is
+ * the rig's real Debian 13 template (debian-template.ts, debian-container.ts): systemd as
+ * PID 1, apt, unprivileged when asked, its NICs configured by the guest's own ifupdown.
  */
-export type ContainerTemplate = 'busybox' | 'appliance';
+export type ContainerTemplate = 'busybox' | 'appliance' | 'debian';
 
 /** The appliance template's programs: host files, bind-mounted read-only (their libraries come with the busybox template's /lib and /usr/lib). */
 export const APPLIANCE_PROGRAMS = ['/usr/sbin/dnsmasq', '/usr/sbin/nft', '/usr/bin/caddy'] as const;
@@ -76,6 +78,10 @@ export interface ContainerSpec {
   cores: number;
   /** Used by create only; default 'busybox'. */
   template?: ContainerTemplate | undefined;
+  /** PVE's `unprivileged`: root of the container is uid/gid 100000 on the node (debian only). */
+  unprivileged?: boolean | undefined;
+  /** PVE's `features` (debian only). */
+  features?: { nesting?: boolean; keyctl?: boolean } | undefined;
 }
 
 export type ContainerState = 'running' | 'stopped';

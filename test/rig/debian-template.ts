@@ -70,6 +70,12 @@ export interface BuiltTemplate {
   seconds: number | null;
 }
 
+/** The built template for the current recipe, if it is in the cache (never builds). */
+export function cachedDebianTemplate(): string | undefined {
+  const file = path.join(cacheDir, `template-${recipeKey()}`, DEBIAN_TEMPLATE);
+  return existsSync(file) ? file : undefined;
+}
+
 /** Builds the template (or returns the cached one for this recipe). */
 export async function debianTemplate(): Promise<BuiltTemplate> {
   const dir = path.join(cacheDir, `template-${recipeKey()}`);

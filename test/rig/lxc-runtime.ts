@@ -24,6 +24,8 @@ import type {
   InterfaceInfo,
   NetSpec,
 } from './contracts.js';
+import { debianLxcConfig, extractTemplate, writeGuestSetup } from './debian-container.js';
+import { cachedDebianTemplate } from './debian-template.js';
 import { inNodeNetns } from './netns.js';
 import { processStartTime } from './processes.js';
 
@@ -47,6 +49,7 @@ export class LxcRuntime implements ContainerRuntime {
     checkHostname(spec.hostname);
     if ((await this.state(spec.vmid)) !== 'absent') throw new Error(`CT ${spec.vmid} already exists`);
     mkdirSync(this.lxcPath, { recursive: true });
+    if (spec.template === 'debian') return this.createDebian(spec);
     const dir = this.containerDir(spec.vmid);
     // lxc-create would otherwise use /etc/lxc/default.conf (a veth on lxcbr0).
     const baseConfig = path.join(this.lxcPath, `.create-${spec.vmid}.conf`);
@@ -90,6 +93,8 @@ export class LxcRuntime implements ContainerRuntime {
     const state = await this.state(vmid);
     if (state === 'absent') throw new Error(`CT ${vmid} does not exist`);
     if (state === 'running') throw new Error(`CT ${vmid} already running`);
+    const debian = this.debianSpec(vmid);
+    if (debian) return this.startDebian({ ...spec, ...debian });
     await this.inNode(['lxc-start', '-P', this.lxcPath, '-n', String(vmid)]);
     try {
       await this.inNode(['lxc-wait', '-P', this.lxcPath, '-n', String(vmid), '-s', 'RUNNING', '-t', '10']);
@@ -204,6 +209,71 @@ export class LxcRuntime implements ContainerRuntime {
       .sort((a, b) => a - b);
   }
 
+  /** The template and id map a Debian container was created with; undefined for busybox ones. */
+  private debianSpec(vmid: number): Pick<ContainerSpec, 'unprivileged' | 'features'> | undefined {
+    try {
+      const saved = JSON.parse(
+        readFileSync(path.join(this.containerDir(vmid), DEBIAN_MARKER), 'utf8'),
+      ) as Pick<ContainerSpec, 'unprivileged' | 'features'>;
+      return { unprivileged: saved.unprivileged === true, features: saved.features ?? {} };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async createDebian(spec: ContainerSpec): Promise<void> {
+    const dir = this.containerDir(spec.vmid);
+    const archive = cachedDebianTemplate();
+    if (!archive)
+      throw new Error(
+        "the rig's Debian template is not built (node --import tsx test/rig/debian-template.ts)",
+      );
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    try {
+      await extractTemplate(archive, path.join(dir, 'rootfs'), spec.unprivileged === true);
+      writeFileSync(
+        path.join(dir, DEBIAN_MARKER),
+        JSON.stringify({ unprivileged: spec.unprivileged === true, features: spec.features ?? {} }),
+      );
+      this.writeDebianConfig(spec);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** PVE regenerates the LXC config and the guest's network files before every start. */
+  private writeDebianConfig(spec: ContainerSpec): void {
+    const dir = this.containerDir(spec.vmid);
+    const config = [
+      ...debianLxcConfig(spec, path.join(dir, 'rootfs')),
+      '# Proximity rig',
+      `lxc.log.file = ${path.join(dir, 'lxc.log')}`,
+      'lxc.log.level = WARN',
+      ...limitConfigLines(spec.memoryMb, spec.cores),
+      '',
+    ];
+    writeFileSync(path.join(dir, 'config'), config.join('\n'));
+    writeGuestSetup(path.join(dir, 'rootfs'), spec);
+  }
+
+  private async startDebian(spec: ContainerSpec): Promise<void> {
+    const vmid = spec.vmid;
+    checkHostname(spec.hostname);
+    for (const net of spec.nets) await this.requireBridge(net.bridge);
+    this.writeDebianConfig(spec);
+    await this.inNode(['lxc-start', '-P', this.lxcPath, '-n', String(vmid)]);
+    try {
+      await this.inNode(['lxc-wait', '-P', this.lxcPath, '-n', String(vmid), '-s', 'RUNNING', '-t', '10']);
+      const pid = await this.initPid(vmid);
+      if (pid === undefined) throw new Error(`CT ${vmid} has no init process after start`);
+      cgroupFigures(pid);
+    } catch (error) {
+      await this.stop(vmid, { force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
   /** The host-side name PVE gives NIC `index` of container `vmid`. */
   static vethName(vmid: number, index: number): string {
     return `veth${vmid}i${index}`;
@@ -287,6 +357,9 @@ export class LxcRuntime implements ContainerRuntime {
     return runChecked(this.netns ? inNodeNetns(this.netns, argv) : argv);
   }
 }
+
+/** Marks a container made from the Debian template; holds its id map and features. */
+const DEBIAN_MARKER = 'rig-debian.json';
 
 const ZERO_STATS: ContainerStats = {
   cpuSeconds: 0,

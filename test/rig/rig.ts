@@ -44,6 +44,7 @@ import {
   type SshFiles,
 } from './sshd.js';
 import { readState, updateState, writeState, type RigState } from './state.js';
+import { ensureRootSubIds } from './subids.js';
 import { dnsmasqArgv, httpdArgv, parseLeases, wanFiles, writeWebRoot, type Lease } from './wan.js';
 
 export type RigPaths = ReturnType<typeof rigPaths>;
@@ -265,6 +266,7 @@ export class Rig {
 
     installNodeBin(paths);
     writeEtcNetwork(paths);
+    ensureRootSubIds(); // unprivileged containers, as on a PVE node
     // Debian's sshd unit creates it at boot; without systemd nobody does. Left in place on
     // down: it is the system's directory, and another rig's sshd may need it.
     mkdirSync(SSHD_PRIVSEP_DIR, { recursive: true, mode: 0o755 });

@@ -24,6 +24,7 @@ export const debianPackages = [
   'equivs',
   'lintian',
   'debootstrap',
+  'zstd', // the rig's Debian template is a .tar.zst, as PVE's are
 ] as const;
 
 export function missingPackages(names: readonly string[] = debianPackages): string[] {

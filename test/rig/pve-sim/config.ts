@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RIG_NODE_NAME, type ContainerTemplate } from '../contracts.js';
+import { DEBIAN_TEMPLATE } from '../debian-template.js';
 
 export interface SimUser {
   userid: string; // user@realm (realms: pam, pve)
@@ -67,10 +68,14 @@ export const RIG_TEMPLATE = 'busybox-rig_1.36_amd64.tar.zst';
  */
 export const RIG_APPLIANCE_TEMPLATE = 'proximity-appliance-rig_1.0_amd64.tar.zst';
 
+/** PVE's Debian 13 standard template, as the rig builds it (debian-template.ts). */
+export const RIG_DEBIAN_TEMPLATE = DEBIAN_TEMPLATE;
+
 /** What the runtime builds a container from, by template file name (others: busybox). */
 export const RIG_TEMPLATES: Record<string, ContainerTemplate> = {
   [RIG_TEMPLATE]: 'busybox',
   [RIG_APPLIANCE_TEMPLATE]: 'appliance',
+  [RIG_DEBIAN_TEMPLATE]: 'debian',
 };
 
 export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
@@ -101,7 +106,7 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   ticketLifetimeSeconds: 2 * 3600,
   unauthorizedDelayMs: 3000,
   rrdSampleIntervalMs: 5000,
-  downloadedTemplates: [RIG_TEMPLATE, RIG_APPLIANCE_TEMPLATE],
+  downloadedTemplates: [RIG_TEMPLATE, RIG_APPLIANCE_TEMPLATE, RIG_DEBIAN_TEMPLATE],
   version: { version: '9.0.10', release: '9.0', repoid: 'deb1ca707ec72a89' },
 };
 

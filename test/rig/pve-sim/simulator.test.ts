@@ -25,6 +25,7 @@ import type {
 import { tempDir } from '../../support/temp.js';
 import {
   RIG_APPLIANCE_TEMPLATE,
+  RIG_DEBIAN_TEMPLATE,
   RIG_TEMPLATE,
   RIG_TOKEN_ID,
   RIG_TOKEN_SECRET,
@@ -831,12 +832,13 @@ describe('tasks and containers', () => {
       [
         [`local:vztmpl/${RIG_TEMPLATE}`, 'tzst'],
         [`local:vztmpl/${RIG_APPLIANCE_TEMPLATE}`, 'tzst'],
+        [`local:vztmpl/${RIG_DEBIAN_TEMPLATE}`, 'tzst'],
       ],
     );
     const aplinfo = await call('GET', '/nodes/pve1/aplinfo', { auth });
     assert.deepEqual(
       aplinfo.body.data.map((appliance: { template: string }) => appliance.template),
-      [RIG_TEMPLATE, RIG_APPLIANCE_TEMPLATE],
+      [RIG_TEMPLATE, RIG_APPLIANCE_TEMPLATE, RIG_DEBIAN_TEMPLATE],
     );
     const download = await call('POST', '/nodes/pve1/aplinfo', {
       auth,

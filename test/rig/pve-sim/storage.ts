@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, renameSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { die, paramError } from './errors.js';
-import { RIG_APPLIANCE_TEMPLATE, RIG_TEMPLATE } from './config.js';
+import { RIG_APPLIANCE_TEMPLATE, RIG_DEBIAN_TEMPLATE, RIG_TEMPLATE } from './config.js';
 
 export interface StorageDefinition {
   storage: string;
@@ -76,6 +76,22 @@ export const APPLIANCES = [
     infopage: 'https://thekelleys.org.uk/dnsmasq/doc.html',
     location: `system/${RIG_APPLIANCE_TEMPLATE}`,
     source: 'https://caddyserver.com/',
+  },
+  {
+    // As pve-manager's aplinfo.dat lists it (the rig's build stands in for the download).
+    template: RIG_DEBIAN_TEMPLATE,
+    package: 'debian-13-standard',
+    version: '13.1-2',
+    os: 'debian-13',
+    section: 'system',
+    type: 'lxc',
+    headline: 'Debian 13 (standard)',
+    description: 'Debian 13 (Trixie) standard system.',
+    maintainer: 'Proxmox Support Team <support@proxmox.com>',
+    architecture: 'amd64',
+    infopage: 'https://pve.proxmox.com/wiki/Linux_Container#pct_supported_distributions',
+    location: `system/${RIG_DEBIAN_TEMPLATE}`,
+    source: 'https://www.debian.org/',
   },
 ];
 

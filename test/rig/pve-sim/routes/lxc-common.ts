@@ -226,7 +226,20 @@ export function containerSpec(sim: SimulatorState, vmid: number, config: Contain
     nets: netSpecs(sim, config).nets,
     memoryMb: Number(config.memory ?? 512),
     cores: Number(config.cores ?? cpus().length),
+    unprivileged: config.unprivileged === '1',
+    features: featureFlags(config.features),
   };
+}
+
+/** PVE's `features` property string (`nesting=1,keyctl=1`) as the runtime's flags. */
+function featureFlags(features: string | undefined): { nesting: boolean; keyctl: boolean } {
+  const on = new Set(
+    (features ?? '')
+      .split(',')
+      .filter((part) => /^(nesting|keyctl)=(1|on|yes|true)$/i.test(part))
+      .map((part) => part.split('=')[0]!.toLowerCase()),
+  );
+  return { nesting: on.has('nesting'), keyctl: on.has('keyctl') };
 }
 
 /** PVE::LXC::vmstatus for one container: the list entry / status/current body. */

@@ -181,7 +181,7 @@ const create: Route = {
           config.swap ??= '512';
           config.arch ??= 'amd64';
           // PVE detects the OS in the extracted rootfs; it cannot detect a busybox system
-          config.ostype ??= template === 'appliance' ? 'debian' : 'unmanaged';
+          config.ostype ??= template === 'busybox' ? 'unmanaged' : 'debian';
           const { unplugged } = netSpecs(sim, config);
           for (const key of unplugged) log.warn(`${key} has no bridge: the rig leaves it unplugged`);
           runtimeTouched = true;
