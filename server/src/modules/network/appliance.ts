@@ -8,10 +8,16 @@ type ApplianceConfig = Config['network']['appliance'];
 
 export type ApplianceState = 'absent' | 'running' | 'stopped';
 
-/** The programs the appliance must have, and the Debian packages that bring them. */
+/**
+ * The programs the appliance must have, and the Debian packages that bring them: PVE's
+ * Debian 13 template has none of them. `unit` is a systemd unit the package enables and
+ * starts on its own; Proximity runs the program itself (with its own config and pid file),
+ * so the packaged unit is disabled, or it would take the ports first (Caddy's :80).
+ */
 const REQUIRED_TOOLS = [
   { binary: 'dnsmasq', pkg: 'dnsmasq-base' },
   { binary: 'nft', pkg: 'nftables' },
+  { binary: 'caddy', pkg: 'caddy', unit: 'caddy.service' },
 ] as const;
 
 /** The appliance could not be made ready: the status says "fallback" with this reason. */
@@ -150,7 +156,14 @@ export class Appliance {
     for (const tool of REQUIRED_TOOLS) {
       if ((await site.run(['which', tool.binary])).code !== 0) missing.push(tool);
     }
-    if (missing.length === 0) return [];
+    const actions = missing.length === 0 ? [] : await this.aptInstall(site, missing);
+    return [...actions, ...(await this.disablePackagedUnits(site))];
+  }
+
+  private async aptInstall(
+    site: ApplianceSite,
+    missing: (typeof REQUIRED_TOOLS)[number][],
+  ): Promise<string[]> {
     const packages = missing.map((tool) => tool.pkg);
     const apt = (args: string[]) =>
       site.run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], { timeoutMs: 600_000 });
@@ -162,6 +175,25 @@ export class Appliance {
       throw new ApplianceError(`the appliance lacks ${packages.join(', ')} and installing failed: ${why}`);
     }
     return [`installed ${packages.join(', ')} in the appliance`];
+  }
+
+  /** Stops and disables the packaged units of our programs (only where systemd is init). */
+  private async disablePackagedUnits(site: ApplianceSite): Promise<string[]> {
+    const actions: string[] = [];
+    for (const tool of REQUIRED_TOOLS) {
+      if (!('unit' in tool)) continue;
+      const enabled = await site.run(['systemctl', 'is-enabled', tool.unit]);
+      const active = await site.run(['systemctl', 'is-active', tool.unit]);
+      // is-enabled prints enabled/disabled/masked; no systemd or no such unit: nothing to do
+      if (enabled.stdout.trim() !== 'enabled' && active.stdout.trim() !== 'active') continue;
+      const disable = await site.run(['systemctl', 'disable', '--now', tool.unit]);
+      if (disable.code !== 0)
+        throw new ApplianceError(`could not disable ${tool.unit} in the appliance: ${disable.stderr.trim()}`);
+      actions.push(
+        `disabled the packaged ${tool.unit} in the appliance (Proximity runs ${tool.binary} itself)`,
+      );
+    }
+    return actions;
   }
 
   private async initPid(): Promise<number> {
