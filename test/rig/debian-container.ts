@@ -22,10 +22,9 @@ import { spawn } from 'node:child_process';
 import { chownSync, lstatSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerSpec, NetSpec } from './contracts.js';
+import { ID_COUNT, ID_SHIFT, idmapConfigLines } from './idmap.js';
 
-/** PVE's default id map for unprivileged containers (LXC.pm: "lxc.idmap = u 0 100000 65536"). */
-export const ID_SHIFT = 100000;
-export const ID_COUNT = 65536;
+export { ID_COUNT, ID_SHIFT };
 
 /** Units that fail in an unprivileged container for reasons of the kernel, not of the setup. */
 export const EXPECTED_FAILED_UNITS = ['sys-kernel-debug.mount', 'systemd-modules-load.service'] as const;
@@ -78,9 +77,7 @@ export function debianLxcConfig(spec: ContainerSpec, rootfs: string): string[] {
       : []),
     ...(spec.features?.nesting ? [`lxc.include = ${LXC_CONFIG_DIR}/nesting.conf`] : []),
     'lxc.monitor.unshare = 1',
-    ...(unprivileged
-      ? [`lxc.idmap = u 0 ${ID_SHIFT} ${ID_COUNT}`, `lxc.idmap = g 0 ${ID_SHIFT} ${ID_COUNT}`]
-      : []),
+    ...(unprivileged ? idmapConfigLines() : []),
     'lxc.tty.max = 2',
     'lxc.environment = TERM=linux',
     `lxc.uts.name = ${spec.hostname}`,

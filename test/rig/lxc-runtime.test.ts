@@ -4,7 +4,7 @@
  * these tests (wget, ping) runs inside a container.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { WAN } from './contracts.js';
@@ -23,6 +23,30 @@ async function nodeHasLink(name: string): Promise<boolean> {
 }
 
 describe('LxcRuntime', () => {
+  it('makes an unprivileged busybox container as PVE does: root is 100000 on the node', async () => {
+    const runtime = rig().runtime;
+    const spec = containerSpec(305, { hostname: 'unpriv-ct', memoryMb: 64, unprivileged: true });
+    await runtime.create(spec);
+    try {
+      const rootfs = path.join(rig().paths.lxcPath, '305', 'rootfs');
+      assert.equal(statSync(path.join(rootfs, 'bin/busybox')).uid, 100000, 'files shifted into the map');
+      await runtime.start(spec);
+      assert.match(
+        (await runtime.exec(305, ['cat', '/proc/self/uid_map'])).stdout,
+        /^\s*0\s+100000\s+65536\s*$/,
+      );
+      const init = await runtime.initPid(305);
+      assert.match(
+        readFileSync(`/proc/${init}/status`, 'utf8'),
+        /^Uid:\s+100000\s/m,
+        'init runs as 100000 on the node',
+      );
+      assert.equal((await runtime.exec(305, ['id', '-u'])).stdout.trim(), '0', 'and as root inside');
+    } finally {
+      await runtime.destroy(305);
+    }
+  });
+
   it('runs a DHCP container on vmbr0: address, hostname sent, exec, real stats, stop, destroy', async () => {
     const runtime = rig().runtime;
     const hwaddr = 'BC:24:11:30:10:01';

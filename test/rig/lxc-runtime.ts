@@ -10,7 +10,7 @@
  * `inNodeNetns`, which also matters for LXC itself: its command sockets are abstract unix
  * sockets, which belong to the network namespace of the container's monitor.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cgroupFigures, limitConfigLines } from './cgroup.js';
 import { run, runChecked, type RunOptions } from './command.js';
@@ -26,6 +26,7 @@ import type {
 } from './contracts.js';
 import { debianLxcConfig, extractTemplate, writeGuestSetup } from './debian-container.js';
 import { cachedDebianTemplate } from './debian-template.js';
+import { idmapConfigLines, shiftTree } from './idmap.js';
 import { inNodeNetns } from './netns.js';
 import { processStartTime } from './processes.js';
 
@@ -74,6 +75,12 @@ export class LxcRuntime implements ContainerRuntime {
     }
     const template = spec.template ?? 'busybox';
     writeContainerFiles(path.join(dir, 'rootfs'), spec.hostname, template);
+    // The appliance stand-in mounts the node's programs and is always made privileged.
+    const unprivileged = spec.unprivileged === true && template === 'busybox';
+    if (unprivileged) {
+      shiftTree(path.join(dir, 'rootfs'));
+      chmodSync(dir, 0o755); // lxc-create makes it 0770: the mapped root must reach its rootfs
+    }
     const generated = readFileSync(path.join(dir, 'config'), 'utf8');
     const config = [
       ...generated.split('\n').filter((line) => !/^lxc\.uts\.name\s*=/.test(line)),
@@ -83,6 +90,7 @@ export class LxcRuntime implements ContainerRuntime {
       'lxc.log.level = WARN',
       ...limitConfigLines(spec.memoryMb, spec.cores),
       ...templateConfigLines(template),
+      ...(unprivileged ? ['lxc.include = /usr/share/lxc/config/userns.conf', ...idmapConfigLines()] : []),
       '',
     ];
     writeFileSync(path.join(dir, 'config'), config.join('\n'));

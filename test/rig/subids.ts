@@ -4,7 +4,7 @@
  * Added once if missing and left in place, like a node's own system files.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { ID_COUNT, ID_SHIFT } from './debian-container.js';
+import { ID_COUNT, ID_SHIFT } from './idmap.js';
 
 const ENTRY = `root:${ID_SHIFT}:${ID_COUNT}`;
 
