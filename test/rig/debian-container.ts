@@ -19,7 +19,7 @@
  * EXPECTED_FAILED_UNITS names them; anything else failing is a real problem.
  */
 import { spawn } from 'node:child_process';
-import { chownSync, lstatSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerSpec, NetSpec } from './contracts.js';
 import { ID_COUNT, ID_SHIFT, idmapConfigLines } from './idmap.js';
@@ -62,8 +62,26 @@ export async function extractTemplate(archive: string, rootfs: string, unprivile
   }
 }
 
+/**
+ * The seccomp rules PVE adds for unprivileged containers (LXC.pm make_seccomp_config), after
+ * LXC's common.seccomp: keyctl() answers ENOSYS unless the `keyctl` feature is on (systemd
+ * and Docker in a container need it), btrfs ioctls and AF_ALG sockets are refused.
+ */
+export function seccompExtraRules(features: ContainerSpec['features']): string {
+  const rules: Record<string, string[]> = {
+    ioctl: ['errno 1 [1,0x9400,SCMP_CMP_MASKED_EQ,0xff00]'],
+    keyctl: ['errno 38'],
+    socket: ['errno 97 [0,38,SCMP_CMP_EQ]'],
+  };
+  if (features?.keyctl) delete rules.keyctl;
+  return Object.keys(rules)
+    .sort()
+    .flatMap((syscall) => rules[syscall]!.map((rule) => `${syscall} ${rule}\n`))
+    .join('');
+}
+
 /** The LXC config of a Debian container (without the rig's log and limit lines). */
-export function debianLxcConfig(spec: ContainerSpec, rootfs: string): string[] {
+export function debianLxcConfig(spec: ContainerSpec, rootfs: string, seccompFile?: string): string[] {
   const unprivileged = spec.unprivileged === true;
   const lines = [
     'lxc.arch = amd64',
@@ -75,6 +93,7 @@ export function debianLxcConfig(spec: ContainerSpec, rootfs: string): string[] {
           'lxc.mount.auto = sys:mixed',
         ]
       : []),
+    ...(unprivileged && seccompFile ? [`lxc.seccomp.profile = ${seccompFile}`] : []),
     ...(spec.features?.nesting ? [`lxc.include = ${LXC_CONFIG_DIR}/nesting.conf`] : []),
     'lxc.monitor.unshare = 1',
     ...(unprivileged ? idmapConfigLines() : []),
@@ -127,6 +146,13 @@ export function renderHosts(hostname: string): string {
  * is a symlink inside the guest is refused: the node must never write through the guest's
  * links onto its own files.
  */
+/** Writes the container's rules.seccomp (common.seccomp + PVE's rules); returns its path. */
+export function writeSeccompProfile(containerDir: string, features: ContainerSpec['features']): string {
+  const file = path.join(containerDir, 'rules.seccomp');
+  writeFileSync(file, readFileSync(`${LXC_CONFIG_DIR}/common.seccomp`, 'utf8') + seccompExtraRules(features));
+  return file;
+}
+
 export function writeGuestSetup(rootfs: string, spec: ContainerSpec): void {
   const owner = spec.unprivileged ? ID_SHIFT : 0;
   const files: [string, string][] = [

@@ -78,6 +78,10 @@ describe('containers from the Debian 13 template', () => {
     assert.equal(eth0?.inet, `${lease.ip}/24`);
     assert.equal((await inCt(510, 'hostname')).stdout.trim(), 'deb-one');
 
+    // keyctl() is refused (ENOSYS) without the keyctl feature, as PVE's seccomp rules do.
+    const keyctl = await inCt(510, 'perl', '-e', 'syscall(250, 0, 0, 0, 0, 0); print $! + 0');
+    assert.equal(keyctl.stdout, '38');
+
     const marker = `rig-journal-${Date.now()}`;
     assert.equal((await inCt(510, 'logger', '-t', 'rigtest', marker)).code, 0);
     const journal = await waitFor('the message in the journal', async () => {
@@ -127,6 +131,8 @@ describe('containers from the Debian 13 template', () => {
       ...['--net0', 'name=eth0,bridge=vmbr0,ip=198.51.100.50/24,gw=198.51.100.1', '--start', '1'],
     );
     assert.equal(create.code, 0, create.stderr);
+    const keyctl = await inCt(511, 'perl', '-e', 'syscall(250, 0, 0, 0, 0, 0); print $! + 0');
+    assert.notEqual(keyctl.stdout, '38', 'privileged containers keep LXC’s default profile');
     const state = await systemState(511);
     assert.ok(['running', 'degraded'].includes(state), `systemctl is-system-running: ${state}`);
     assert.match((await inCt(511, 'cat', '/proc/self/uid_map')).stdout, /^\s*0\s+0\s+4294967295\s*$/);

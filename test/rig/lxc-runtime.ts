@@ -24,7 +24,12 @@ import type {
   InterfaceInfo,
   NetSpec,
 } from './contracts.js';
-import { debianLxcConfig, extractTemplate, writeGuestSetup } from './debian-container.js';
+import {
+  debianLxcConfig,
+  extractTemplate,
+  writeGuestSetup,
+  writeSeccompProfile,
+} from './debian-container.js';
 import { cachedDebianTemplate } from './debian-template.js';
 import { idmapConfigLines, shiftTree } from './idmap.js';
 import { inNodeNetns } from './netns.js';
@@ -253,8 +258,9 @@ export class LxcRuntime implements ContainerRuntime {
   /** PVE regenerates the LXC config and the guest's network files before every start. */
   private writeDebianConfig(spec: ContainerSpec): void {
     const dir = this.containerDir(spec.vmid);
+    const seccomp = spec.unprivileged ? writeSeccompProfile(dir, spec.features) : undefined;
     const config = [
-      ...debianLxcConfig(spec, path.join(dir, 'rootfs')),
+      ...debianLxcConfig(spec, path.join(dir, 'rootfs'), seccomp),
       '# Proximity rig',
       `lxc.log.file = ${path.join(dir, 'lxc.log')}`,
       'lxc.log.level = WARN',

@@ -1,7 +1,12 @@
 /** The rig's Debian container files and LXC config, as PVE writes them (test/rig/debian-container.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { debianLxcConfig, renderHosts, renderInterfaces } from '../rig/debian-container.js';
+import {
+  debianLxcConfig,
+  renderHosts,
+  renderInterfaces,
+  seccompExtraRules,
+} from '../rig/debian-container.js';
 
 const nets = [
   { index: 0, name: 'eth0', bridge: 'vmbr0', hwaddr: 'BC:24:11:00:00:01', ip: 'dhcp' },
@@ -49,5 +54,13 @@ describe('Debian container setup (rig)', () => {
     );
     assert.ok(unprivileged.includes('lxc.net.1.veth.pair = veth105i1'));
     assert.ok(unprivileged.includes('lxc.net.1.link = proximity-lan'));
+  });
+
+  it('adds PVE’s seccomp rules for unprivileged containers, keyctl only without the feature', () => {
+    assert.equal(
+      seccompExtraRules({}),
+      'ioctl errno 1 [1,0x9400,SCMP_CMP_MASKED_EQ,0xff00]\nkeyctl errno 38\nsocket errno 97 [0,38,SCMP_CMP_EQ]\n',
+    );
+    assert.doesNotMatch(seccompExtraRules({ keyctl: true }), /keyctl/);
   });
 });
