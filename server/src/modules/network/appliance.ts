@@ -9,8 +9,8 @@ type ApplianceConfig = Config['network']['appliance'];
 export type ApplianceState = 'absent' | 'running' | 'stopped';
 
 /**
- * The programs the appliance must have, and the Debian packages that bring them: PVE's
- * Debian 13 template has none of them. `unit` is a systemd unit the package enables and
+ * The programs the appliance must have, and the Debian packages that bring them: a plain
+ * Debian 13 template may have none of them. `unit` is a systemd unit the package enables and
  * starts on its own; Proximity runs the program itself (with its own config and pid file),
  * so the packaged unit is disabled, or it would take the ports first (Caddy's :80).
  */
@@ -18,6 +18,8 @@ const REQUIRED_TOOLS = [
   { binary: 'dnsmasq', pkg: 'dnsmasq-base' },
   { binary: 'nft', pkg: 'nftables' },
   { binary: 'caddy', pkg: 'caddy', unit: 'caddy.service' },
+  // Health probes and reachability checks run wget in the appliance (apps/health.ts).
+  { binary: 'wget', pkg: 'wget' },
 ] as const;
 
 /** The appliance could not be made ready: the status says "fallback" with this reason. */
