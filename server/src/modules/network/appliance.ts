@@ -20,6 +20,8 @@ const REQUIRED_TOOLS = [
   { binary: 'caddy', pkg: 'caddy', unit: 'caddy.service' },
   // Health probes and reachability checks run wget in the appliance (apps/health.ts).
   { binary: 'wget', pkg: 'wget' },
+  // Announces the gateway address when it moves here, or LAN clients keep the old MAC.
+  { binary: 'arping', pkg: 'iputils-arping' },
 ] as const;
 
 /** The appliance could not be made ready: the status says "fallback" with this reason. */
