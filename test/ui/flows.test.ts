@@ -96,6 +96,11 @@ function viewState(page: Page) {
   });
 }
 
+/** A row of the visible Overview's infrastructure grid: the Proximity panel shows its content. */
+function overviewRow(page: Page) {
+  return page.locator('.proximity-infrastructure:visible .x-grid-item', { hasText: 'Reverse proxy' });
+}
+
 /** Waits (up to 15 s) for the page to show `wanted` (its hash matching), then asserts it. */
 async function assertViewState(
   page: Page,
@@ -521,6 +526,7 @@ describe('the Proximity tab', () => {
       // PVE's config panel picks the saved entry before Proximity's entries exist: the plugin does
       await page.reload(); // the ticket cookie holds: no login window
       await assertViewState(page, onProximity);
+      await overviewRow(page).waitFor({ timeout: 15_000 });
       await screenshot(page, '7-reloaded');
 
       const fresh = await launchBrowser();
@@ -529,6 +535,7 @@ describe('the Proximity tab', () => {
         await fresh.page.goto(`${UI_URL}${link}`);
         await login(fresh.page, LOGINS.root.user, LOGINS.root.password);
         await assertViewState(fresh.page, { ...onProximity, hash: new RegExp(`^${link}$`) });
+        await overviewRow(fresh.page).waitFor({ timeout: 15_000 });
         await screenshot(fresh.page, '7-shared-link');
         // a changed hash (back, an edited link) is followed without a reload, into a sub-entry too
         const apps = '#v1:0:=node%2Fpve1:4:=proximity-apps::::::';
