@@ -875,7 +875,17 @@ Ext.define('PVE.StdWorkspace', {
     let me = this;
     let xtypes = { root: 'PVE.dc.Config', node: 'PVE.node.Config', lxc: 'PVE.lxc.Config' };
     let xtype = node && xtypes[node.data.type];
-    me.setContent(xtype ? { xtype: xtype, pveSelNode: node, workspace: me, border: false } : null);
+    if (!xtype) {
+      me.setContent(null);
+      return;
+    }
+    me.setContent({
+      xtype: xtype,
+      showSearch: node.getId() === 'root', // as PVE's: the Search entry on the Datacenter only
+      pveSelNode: node,
+      workspace: me,
+      border: false,
+    });
   },
 
   onLogin: function (loginData) {
