@@ -67,6 +67,62 @@ async function openEntry(page: Page, text: string) {
     .click();
 }
 
+/**
+ * What the page shows, as the state in its URL hash should restore it: the resource tree's
+ * selection, the config panel's selected menu entry and active card, whether Proximity's
+ * Overview is on screen, and the hash.
+ */
+function viewState(page: Page) {
+  return page.evaluate(() => {
+    type Node = { getId(): string };
+    const ext = (globalThis as unknown as { Ext: { ComponentQuery: { query(s: string): unknown[] } } }).Ext;
+    const tree = ext.ComponentQuery.query('pveResourceTree')[0] as { getSelection(): Node[] } | undefined;
+    const panel = ext.ComponentQuery.query('pvePanelConfig')[0] as
+      | {
+          getLayout(): { getActiveItem(): { itemId: string } | null };
+          down(s: string): { getSelection(): Node | null };
+        }
+      | undefined;
+    const overviews = ext.ComponentQuery.query('proximityOverview') as {
+      isVisible(deep: boolean): boolean;
+    }[];
+    return {
+      node: tree?.getSelection()[0]?.getId() ?? null,
+      entry: panel?.down('#menu').getSelection()?.getId() ?? null,
+      card: panel?.getLayout().getActiveItem()?.itemId ?? null,
+      overviewShown: overviews.some((overview) => overview.isVisible(true)),
+      hash: (globalThis as unknown as { location: { hash: string } }).location.hash,
+    };
+  });
+}
+
+/** A row of the visible Overview's infrastructure grid: the Proximity panel shows its content. */
+function overviewRow(page: Page) {
+  return page.locator('.proximity-infrastructure:visible .x-grid-item', { hasText: 'Reverse proxy' });
+}
+
+/** Waits (up to 15 s) for the page to show `wanted` (its hash matching), then asserts it. */
+async function assertViewState(
+  page: Page,
+  wanted: Omit<Awaited<ReturnType<typeof viewState>>, 'hash'> & { hash: RegExp },
+) {
+  const { hash, ...shown } = wanted;
+  const split = (state: Awaited<ReturnType<typeof viewState>>) => {
+    const { hash: actualHash, ...actual } = state;
+    return { actualHash, actual };
+  };
+  const matches = (state: Awaited<ReturnType<typeof viewState>>) =>
+    hash.test(state.hash) && JSON.stringify(split(state).actual) === JSON.stringify(shown);
+  let state = await viewState(page);
+  for (let i = 0; i < 75 && !matches(state); i++) {
+    await page.waitForTimeout(200);
+    state = await viewState(page);
+  }
+  const { actualHash, actual } = split(state);
+  assert.deepEqual(actual, shown);
+  assert.match(actualHash, hash);
+}
+
 /** Types into an ExtJS field as a user does after clearing it (fill alone appends in 6.2's fields). */
 async function setField(input: ReturnType<Page['locator']>, value: string) {
   await input.click();
@@ -444,4 +500,56 @@ describe('the Proximity tab', () => {
     const apps = await callApi<unknown[]>(backend.apiUrl, backend.ca, 'GET', '/apps');
     assert.equal(apps.data.length, 0, 'nothing was deployed');
   });
+  flow(
+    '7: a reload and a shared link open the node view on its Proximity entry, from the URL hash',
+    async () => {
+      const { page } = root;
+      // PVE's format (StateProvider.js): view, rid, ltab, nodetab, storagetab, sdntab, pooltab,
+      // kvmtab, lxctab, dctab; ':0' 'server' and ':4' 'tasks' from its dictionary, ':=' a
+      // string. dctab, last, holds the Datacenter entry of the earlier flows.
+      const link = '#v1:0:=node%2Fpve1:4:=proximity::::::';
+      const onProximity = {
+        node: 'node/pve1',
+        entry: 'proximity',
+        card: 'proximity',
+        overviewShown: true,
+        hash: /^#v1:0:=node%2Fpve1:4:=proximity:{6}(=proximity[a-z-]*)?$/,
+      };
+      await page
+        .locator('.x-tree-node-text')
+        .filter({ hasText: /^pve1$/ })
+        .click();
+      await page.locator('.x-treelist-item-text').filter({ hasText: 'Task History' }).waitFor();
+      await openEntry(page, 'Proximity');
+      await assertViewState(page, onProximity);
+
+      // PVE's config panel picks the saved entry before Proximity's entries exist: the plugin does
+      await page.reload(); // the ticket cookie holds: no login window
+      await assertViewState(page, onProximity);
+      await overviewRow(page).waitFor({ timeout: 15_000 });
+      await screenshot(page, '7-reloaded');
+
+      const fresh = await launchBrowser();
+      try {
+        current = fresh.page;
+        await fresh.page.goto(`${UI_URL}${link}`);
+        await login(fresh.page, LOGINS.root.user, LOGINS.root.password);
+        await assertViewState(fresh.page, { ...onProximity, hash: new RegExp(`^${link}$`) });
+        await overviewRow(fresh.page).waitFor({ timeout: 15_000 });
+        await screenshot(fresh.page, '7-shared-link');
+        // a changed hash (back, an edited link) is followed without a reload, into a sub-entry too
+        const apps = '#v1:0:=node%2Fpve1:4:=proximity-apps::::::';
+        await fresh.page.goto(`${UI_URL}${apps}`);
+        await assertViewState(fresh.page, {
+          ...onProximity,
+          entry: 'proximity-apps',
+          card: 'proximity-apps',
+          overviewShown: false,
+          hash: new RegExp(`^${apps}$`),
+        });
+      } finally {
+        await fresh.close();
+      }
+    },
+  );
 });

@@ -170,23 +170,17 @@ describe('the test page', () => {
     }
   });
 
-  it('keeps the login over a reload (the cookie) and restores the saved entry', async () => {
+  it('keeps the login over a reload (the cookie) and reopens the node and its entry (the URL hash)', async () => {
     // PVE's own Network entry: it comes before Proximity's sub-entry of the same name
     await browser.page
       .locator('.x-treelist-item-text')
       .filter({ hasText: /^Network$/ })
       .first()
       .click();
+    // rid 'node/pve1', nodetab 'network' (':11' in PVE's dictionary)
+    assert.match(new URL(browser.page.url()).hash, /^#v1:0:=node%2Fpve1:4:11:/);
     await browser.page.reload();
-    await browser.page.waitForFunction(() => {
-      const { Ext } = globalThis as unknown as PageGlobals;
-      return Ext.ComponentQuery.query('pvePanelConfig').length > 0;
-    });
-    // the workspace opens on the Datacenter: pick the node again, its saved entry shows
-    await browser.page
-      .locator('.x-tree-node-text')
-      .filter({ hasText: /^pve1$/ })
-      .click();
+    // no click: the workspace opens on the node, on its saved entry, as PVE's does
     await browser.page.locator('h3', { hasText: 'Network' }).waitFor();
     assert.equal(await browser.page.locator('.x-window').filter({ hasText: 'Proxmox VE Login' }).count(), 0);
   });

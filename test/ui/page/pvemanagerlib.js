@@ -10,11 +10,163 @@ if (typeof PVE === 'undefined') {
 }
 PVE.Utils = PVE.Utils || {};
 
-// Saved UI state (the selected tab of each config panel, GuiCap): PVE keeps it in
-// localStorage ('ext-' keys) and mirrors some keys into the URL hash; the rig keeps it in
-// localStorage only. Same API: get(key) / set(key, {value}) / clear(key), 'statechange'.
+// Stands for pve-manager's PVE.StateProvider (www/manager6/StateProvider.js): saved UI state.
+// The navigation keys of `hslist` live in the URL hash, in PVE's own format, so a reload or a
+// shared link opens the same view: 'v1', then one ':'-separated field per key in hslist order,
+// '' for the key's default, ':N' a word of compDict, ':=' an encodeURIComponent'ed string. The
+// node view's Proximity entry: '#v1:0:=node%2Fpve1:4:=proximity::::::' (view 'server', rid
+// 'node/pve1', ltab 'tasks', nodetab 'proximity'). A history change (back, an edited or pasted
+// link) sets the keys and fires 'statechange' for each, in hslist order: the resource tree
+// follows 'rid', the config panels their hstateid. Every other key (GuiCap) stays in
+// localStorage ('ext-' keys). Same API: get(key) / set(key, {value}) / clear(key).
 Ext.define('PVE.StateProvider', {
   extend: 'Ext.state.LocalStorageProvider',
+
+  hprefix: 'v1',
+
+  // [key, default]; the order is the format's (and that of the notifications)
+  hslist: [
+    ['view', 'server'],
+    ['rid', 'root'],
+    ['ltab', 'tasks'],
+    ['nodetab', ''],
+    ['storagetab', ''],
+    ['sdntab', ''],
+    ['pooltab', ''],
+    ['kvmtab', ''],
+    ['lxctab', ''],
+    ['dctab', ''],
+  ],
+
+  // PVE's dictionary, its words for the values the rig's views can hold (the numbers are PVE's)
+  compDict: {
+    server: 0,
+    storage: 2,
+    tasks: 4,
+    summary: 5,
+    permissions: 6,
+    options: 9,
+    services: 10,
+    network: 11,
+    dns: 12,
+    time: 13,
+    users: 14,
+    groups: 15,
+    roles: 16,
+    root: 18,
+    backup: 21,
+    syslog: 25,
+    support: 27,
+    ha: 28,
+    firewall: 32,
+    'firewall-options': 36,
+    replication: 51,
+  },
+
+  // the state a hash token stands for (every key; the defaults for no token or another format)
+  decodeHToken: function (token) {
+    let me = this;
+    let [prefix, ...fields] = (token || '').split(':');
+    let state = {};
+    me.hslist.forEach(([key, fallback]) => {
+      if (prefix !== me.hprefix) {
+        state[key] = fallback;
+        return;
+      }
+      let value = fields.shift();
+      if (value && value[0] === '=') {
+        value = decodeURIComponent(value.slice(1));
+      } else if (value) {
+        value = Ext.Object.getKey(me.compDict, Number(value)) || value;
+      }
+      state[key] = value;
+    });
+    return state;
+  },
+
+  encodeHToken: function (state) {
+    let me = this;
+    let token = me.hprefix;
+    me.hslist.forEach(([key, fallback]) => {
+      let value = encodeURIComponent(Ext.isDefined(state[key]) ? state[key] : fallback);
+      if (!value) {
+        token += ':';
+      } else if (Ext.isDefined(me.compDict[value])) {
+        token += ':' + me.compDict[value];
+      } else {
+        token += ':=' + value;
+      }
+    });
+    return token;
+  },
+
+  // private: sets a hash key, true if it changed
+  setHV: function (name, value, fireEvents) {
+    let me = this;
+    if (Ext.encode(value) === Ext.encode(me.UIState[name])) {
+      return false;
+    }
+    me.UIState[name] = value;
+    if (fireEvents) {
+      me.fireEvent('statechange', me, name, { value: value });
+    }
+    return true;
+  },
+
+  constructor: function (config) {
+    let me = this;
+    me.callParent([config]);
+    me.UIState = me.decodeHToken(); // the defaults
+
+    let onHistoryChange = (token) => {
+      if (!token) {
+        Ext.History.back(); // the page without a hash: where it came from
+        return;
+      }
+      let state = me.decodeHToken(token);
+      me.hslist.forEach(([key]) => {
+        if (state[key] !== undefined) {
+          me.setHV(key, state[key], true);
+        }
+      });
+    };
+    let startToken = Ext.History.getToken();
+    if (startToken) {
+      onHistoryChange(startToken); // a reload or a link: its state (no one listens yet)
+    } else {
+      Ext.History.add(me.encodeHToken(me.UIState));
+    }
+    Ext.History.on('change', onHistoryChange);
+  },
+
+  get: function (name, defaultValue) {
+    let me = this;
+    if (me.UIState[name] !== undefined) {
+      return { value: me.UIState[name] };
+    }
+    let data = me.callParent([name, defaultValue]);
+    if (!data && name === 'GuiCap') {
+      data = { vms: {}, storage: {}, access: {}, nodes: {}, dc: {}, sdn: {} };
+    }
+    return data;
+  },
+
+  clear: function (name) {
+    let me = this;
+    if (me.UIState[name] !== undefined) {
+      me.UIState[name] = null;
+    }
+    me.callParent([name]);
+  },
+
+  set: function (name, value, fireEvents) {
+    let me = this;
+    if (me.UIState[name] === undefined) {
+      me.callParent([name, value, fireEvents]);
+    } else if (me.setHV(name, value ? value.value : null, fireEvents)) {
+      Ext.History.add(me.encodeHToken(me.UIState));
+    }
+  },
 });
 
 // Base class of every multi-entry config panel (Datacenter, Node, CT, ...): `items` become a
@@ -427,6 +579,8 @@ Ext.define('PVE.lxc.Config', {
 });
 
 // The server view: Datacenter, its node(s), their guests (/cluster/resources, refreshed).
+// The selection is the state 'rid' (the node's id: 'root', 'node/pve1', 'lxc/100'), kept in
+// the URL hash: saved on select, applied on the first load and when the history changes it.
 Ext.define('PVE.tree.ResourceTree', {
   extend: 'Ext.tree.TreePanel',
   alias: 'widget.pveResourceTree',
@@ -446,6 +600,38 @@ Ext.define('PVE.tree.ResourceTree', {
       },
     });
     me.callParent();
+    let sp = Ext.state.Manager.getProvider();
+    me.mon(sp, 'statechange', (_sp, key, state) => {
+      if (key === 'rid') {
+        me.applyState(state);
+      }
+    });
+    me.getSelectionModel().on('select', (_sm, node) => sp.set('rid', { value: node.getId() }));
+  },
+
+  // selects (and shows) the node of this id, if there is one
+  selectById: function (nodeid) {
+    let me = this;
+    let root = me.getStore().getRoot();
+    let node = nodeid === 'root' ? root : root.findChild('id', nodeid, true);
+    let sm = me.getSelectionModel();
+    if (node && !sm.isSelected(node)) {
+      sm.select(node);
+      for (let parent = node.parentNode; parent; parent = parent.parentNode) {
+        parent.expand();
+      }
+    }
+    return node;
+  },
+
+  // a saved 'rid' state: select its node, none for no value
+  applyState: function (state) {
+    let me = this;
+    if (state && state.value) {
+      me.selectById(state.value);
+    } else {
+      me.getSelectionModel().deselectAll();
+    }
   },
 
   setDatacenterText: function (clustername) {
@@ -656,6 +842,7 @@ Ext.define('PVE.Workspace', {
 
   initComponent: function () {
     let me = this;
+    Ext.History.init(); // the state provider reads and writes the URL hash
     Ext.state.Manager.setProvider(Ext.create('PVE.StateProvider'));
     document.title = me.title;
     me.callParent();
@@ -688,14 +875,28 @@ Ext.define('PVE.StdWorkspace', {
     let me = this;
     let xtypes = { root: 'PVE.dc.Config', node: 'PVE.node.Config', lxc: 'PVE.lxc.Config' };
     let xtype = node && xtypes[node.data.type];
-    me.setContent(xtype ? { xtype: xtype, pveSelNode: node, workspace: me, border: false } : null);
+    if (!xtype) {
+      me.setContent(null);
+      return;
+    }
+    me.setContent({
+      xtype: xtype,
+      showSearch: node.getId() === 'root', // as PVE's: the Search entry on the Datacenter only
+      pveSelNode: node,
+      workspace: me,
+      border: false,
+    });
   },
 
   onLogin: function (loginData) {
     let me = this;
     me.down('#userinfo').setText(loginData ? Ext.htmlEncode(Proxmox.UserName) : '');
     me.down('#userinfo').setHidden(!loginData);
+    let tree = me.down('pveResourceTree');
     if (!loginData) {
+      // PVE clears the tree: nothing to select until the next login's first load
+      tree.getSelectionModel().deselectAll();
+      tree.getStore().getRoot().removeAll();
       me.setContent(null);
       if (me.resourceTask) {
         Ext.TaskManager.stop(me.resourceTask);
@@ -703,7 +904,6 @@ Ext.define('PVE.StdWorkspace', {
       }
       return;
     }
-    let tree = me.down('pveResourceTree');
     let first = !me.resourceTask;
     let load = () =>
       Proxmox.Utils.API2Request({
@@ -712,8 +912,9 @@ Ext.define('PVE.StdWorkspace', {
         success: (response) => {
           tree.updateTree(response.result.data);
           if (first) {
+            // the first load after a login selects what the state (the URL hash) says
             first = false;
-            tree.getSelectionModel().select(tree.getStore().getRoot());
+            tree.applyState(Ext.state.Manager.getProvider().get('rid'));
           }
         },
       });
