@@ -125,6 +125,9 @@ function runTestFiles(
     '--import',
     'tsx',
     '--test',
+    // Files of a suite on one rig share its simulator, bridge and backend port: one at a time
+    // (the default is one per CPU, which on a bigger machine would run them side by side).
+    ...(suite.onRig ? ['--test-concurrency=1'] : []),
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',

@@ -25,6 +25,7 @@ import {
   tearDownLan,
   waitForAddress,
 } from './lan.js';
+import { RIG_DEBIAN_TEMPLATE } from '../rig/pve-sim/config.js';
 import { backendConfig, currentRig } from './support.js';
 
 const rig = currentRig();
@@ -35,9 +36,11 @@ const RESERVED_MAC = 'BC:24:11:AA:00:02';
 const containers = Object.values(CT);
 
 // Slow enough that a test sees the broken state, fast enough to repair within 10 s.
+// The appliance is made from the plain Debian 13 template, as on a node: provisioning
+// installs dnsmasq, nftables and Caddy with apt, and the fault tests run on real systemd.
 const { config, hostDir, interfacesDir } = lanBackendConfig({
   reconcileIntervalMs: 3000,
-  appliance: { memoryMb: 128 },
+  appliance: { template: `local:vztmpl/${RIG_DEBIAN_TEMPLATE}`, memoryMb: 256, diskGb: 2 },
 });
 const pve = new PveService(config, createLogger('silent'));
 let service: RunningService;
