@@ -23,6 +23,8 @@ export const WAN = {
   prefixLength: 24,
   dhcpRange: ['198.51.100.100', '198.51.100.199'] as const,
   httpPort: 80,
+  /** In <rig>-wan too: the rig's internet (Debian, npm, pinned files) on :80 and :443; DNS gives it to INTERNET_NAMES. */
+  internetAddress: '198.51.100.10',
 } as const;
 
 export const SIMULATOR_PORT = 8006; // https://127.0.0.1:8006/api2/json inside <rig>-node
