@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { WAN } from './contracts.js';
 import { rigCa } from './internet/ca.js';
 import { isAlive } from './processes.js';
-import { leftovers, rigForTests } from './test-support.js';
+import { containerSpec, leftovers, rigForTests, waitFor } from './test-support.js';
 
 const rig = rigForTests('rigt-inet');
 const ca = rigCa();
@@ -103,6 +103,32 @@ describe("the rig's internet", () => {
     // The certificate names only the internet's names: a client checking it refuses other names.
     assert.notEqual((await curl('https://example.com/')).code, 0);
     assert.equal((await curl('https://example.com/', '-k')).status, 502);
+  });
+
+  it('is what a container on vmbr0 reaches, by the DNS server its DHCP lease names', async () => {
+    const spec = containerSpec(531, {
+      nets: [{ index: 0, name: 'eth0', bridge: 'vmbr0', hwaddr: 'BC:24:11:53:10:00', ip: 'dhcp' }],
+    });
+    await rig().runtime.create(spec);
+    await rig().runtime.start(spec);
+    const resolv = await waitFor('a lease with a DNS server', async () => {
+      const text = (await rig().runtime.exec(531, ['cat', '/etc/resolv.conf'])).stdout;
+      return text.includes('nameserver') ? text : undefined;
+    }, 15_000); // prettier-ignore
+    assert.match(resolv, new RegExp(`nameserver ${WAN.routerAddress.replace(/\./g, '\\.')}`));
+    const release = await rig().runtime.exec(531, ['wget', '-qO-', 'http://deb.debian.org/debian/dists/trixie/Release'], {
+      timeoutMs: 90_000,
+    }); // prettier-ignore
+    assert.equal(release.code, 0, release.stderr);
+    assert.match(release.stdout, /^Codename: trixie$/m);
+    // busybox wget speaks HTTP/1.0 through an HTTP proxy too: the absolute-form target works.
+    const proxied = await rig().runtime.exec(
+      531,
+      ['env', `http_proxy=http://${WAN.internetAddress}:80`, 'wget', '-qO-', 'http://deb.debian.org/debian/dists/trixie/Release'],
+      { timeoutMs: 90_000 },
+    ); // prettier-ignore
+    assert.match(proxied.stdout, /^Codename: trixie$/m);
+    await rig().runtime.destroy(531);
   });
 
   it('leaves no process, socket or listener after down', async () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pinFile } from '../rig/internet/internet.js';
 import { INDEX_TTL_MS, INTERNET_NAMES, normalizeHost, route } from '../rig/internet/policy.js';
-import { internetHandler, pinnedFile } from '../rig/internet/server.js';
+import { internetHandler, pinnedFile, requestTarget } from '../rig/internet/server.js';
 
 const cacheOf = (method: string, host: string, p: string) => {
   const r = route(method, host, p);
@@ -79,6 +79,20 @@ describe("the rig's internet: what a request gets (policy.ts)", () => {
     assert.equal(normalizeHost('[::1]:80'), '[::1]');
     for (const name of ['deb.debian.org', 'security.debian.org', 'registry.npmjs.org', 'github.com'])
       assert.ok(INTERNET_NAMES.includes(name));
+  });
+
+  it('takes host and path from the Host header, or from an absolute URL (a client using it as its proxy)', () => {
+    assert.deepEqual(requestTarget({ url: '/a?b', headers: { host: 'deb.debian.org' } }), {
+      host: 'deb.debian.org',
+      target: '/a?b',
+    });
+    assert.deepEqual(
+      requestTarget({ url: 'http://deb.debian.org:80/debian/x?y', headers: { host: 'other' } }),
+      {
+        host: 'deb.debian.org',
+        target: '/debian/x?y',
+      },
+    );
   });
 
   it('maps pinned URLs into the static directory and never out of it', () => {

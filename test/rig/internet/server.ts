@@ -60,8 +60,8 @@ export function internetHandler(options: InternetOptions) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const method = req.method ?? 'GET';
-    const target = req.url ?? '/';
-    const r = route(method, req.headers.host, target);
+    const { host, target } = requestTarget(req);
+    const r = route(method, host, target);
     const note: Note = { cache: 'none', bytes: 0 };
     res.on('close', () =>
       options.log(
@@ -260,6 +260,27 @@ async function streamBody(
     if (!res.write(chunk)) await drained(res);
   }
   if (!gone) res.end();
+}
+
+/**
+ * Host and path of a request: from the Host header and the origin-form target (`GET /path`),
+ * or from an absolute-form target (`GET http://host/path`, what a client configured with this
+ * server as its HTTP proxy sends).
+ */
+export function requestTarget(req: Pick<IncomingMessage, 'url' | 'headers'>): {
+  host: string | undefined;
+  target: string;
+} {
+  const url = req.url ?? '/';
+  if (/^https?:\/\//i.test(url)) {
+    try {
+      const parsed = new URL(url);
+      return { host: parsed.host, target: `${parsed.pathname}${parsed.search}` };
+    } catch {
+      return { host: undefined, target: url };
+    }
+  }
+  return { host: req.headers.host, target: url };
 }
 
 /** Resolves when `res` drained or closed, leaving no listener behind. */
