@@ -8,9 +8,15 @@
  *
  *   netns <rig>-wan                         netns <rig>-node  ("the Proxmox node")
  *   eth0 198.51.100.1/24  ──veth──  wanlink ─ vmbr0 (bridge) 198.51.100.2/24, gw .1
- *   dnsmasq DHCP .100-.199 for vmbr0        lo 127.0.0.1: PVE API simulator :8006, sshd :2222
- *   busybox httpd :80 ("the internet")      other bridges (proximity-lan, test bridges)
- *                                           veth<vmid>i<n> ── eth<n> of LXC container <vmid>
+ *        198.51.100.10/24 (the internet)    lo 127.0.0.1: PVE API simulator :8006, sshd :2222
+ *   dnsmasq DHCP .100-.199 for vmbr0,       other bridges (proximity-lan, test bridges)
+ *     DNS: internet names → .10, else NX    veth<vmid>i<n> ── eth<n> of LXC container <vmid>
+ *   busybox httpd .1:80 (www.internet.test)
+ *   forwarder .10:80, .10:443 ──unix sockets <base>/internet/http.sock, https.sock──┐
+ *                                                                                   │
+ *   root namespace: the internet's caching server (internet/), no TCP listener ◄────┘
+ *     Debian mirrors, npm registry → upstream, cached in ${cacheDir}/internet
+ *     GitHub & co. → pinned files (<base>/internet/static); any other name → 502
  */
 
 export const RIG_DEFAULT_NAME = 'proxrig';
@@ -23,6 +29,8 @@ export const WAN = {
   prefixLength: 24,
   dhcpRange: ['198.51.100.100', '198.51.100.199'] as const,
   httpPort: 80,
+  /** In <rig>-wan too: the rig's internet (Debian, npm, pinned files) on :80 and :443; DNS gives it to INTERNET_NAMES. */
+  internetAddress: '198.51.100.10',
 } as const;
 
 export const SIMULATOR_PORT = 8006; // https://127.0.0.1:8006/api2/json inside <rig>-node

@@ -114,17 +114,19 @@ export async function deleteNetns(netns: string): Promise<void> {
   if (await netnsExists(netns)) await runChecked(['ip', 'netns', 'delete', netns]);
 }
 
-/** Waits until a TCP or UDP socket listens on `port` inside `netns` (checked with `ss`, no traffic). */
+/** Waits until a TCP or UDP socket listens on `port` (of `address`, if given) inside `netns` (checked with `ss`, no traffic). */
 export async function waitForListener(
   netns: string,
   protocol: 'tcp' | 'udp',
   port: number,
   timeoutMs = 5000,
+  address?: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const flag = protocol === 'tcp' ? '-Hltn' : '-Hlun';
+  const filter = address === undefined ? ['sport', '=', `:${port}`] : ['src', `${address}:${port}`];
   for (;;) {
-    const result = await run(inNetns(netns, ['ss', flag, 'sport', '=', `:${port}`]));
+    const result = await run(inNetns(netns, ['ss', flag, ...filter]));
     if (result.code === 0 && result.stdout.trim()) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on ${protocol} port ${port} in ${netns}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -58,7 +58,7 @@ describe('rig up and down', () => {
     const cgroups = [...cgroupDirs(initPid).values()];
     assert.ok(cgroups.every((dir) => existsSync(dir)));
     const recorded = rig.state().processes.map((p) => p.pid);
-    assert.equal(recorded.length, 3, 'dnsmasq, httpd and sshd are recorded');
+    assert.equal(recorded.length, 5, 'dnsmasq, httpd, the internet and its pipe, sshd are recorded');
     const simulated = await rig.spawnInNode(['sleep', '600'], {
       logFile: path.join(paths.logDir, 'sleep.log'),
     });

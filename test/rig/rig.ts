@@ -13,6 +13,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run, type RunOptions } from './command.js';
+import { internetCertificate } from './internet/cert.js';
+import {
+  internetCwd,
+  internetFiles,
+  internetPipeArgv,
+  internetServerArgv,
+  internetServerRecord,
+  pinFile,
+} from './internet/internet.js';
 import { RIG_DEFAULT_NAME, SSHD_PORT, WAN, rigPaths, type ExecResult } from './contracts.js';
 import { linkNodeToWan } from './layout.js';
 import { LxcRuntime } from './lxc-runtime.js';
@@ -75,6 +84,8 @@ export class Rig {
   readonly paths: RigPaths;
   readonly ssh: SshFiles;
   readonly wan: ReturnType<typeof wanFiles>;
+  /** The rig's internet: its sockets and the pinned files' directory (internet/internet.ts). */
+  readonly internet: ReturnType<typeof internetFiles>;
   /** Real LXC containers of this rig, driven from the calling (root) namespace. */
   readonly runtime: LxcRuntime;
 
@@ -82,6 +93,7 @@ export class Rig {
     this.paths = rigPaths(name);
     this.ssh = sshFiles(this.paths.sshDir);
     this.wan = wanFiles(this.paths.base);
+    this.internet = internetFiles(this.paths.base);
     this.runtime = new LxcRuntime({ lxcPath: this.paths.lxcPath, netns: this.paths.nodeNetns });
   }
 
@@ -127,7 +139,10 @@ export class Rig {
     const namespaces = [...new Set([paths.nodeNetns, paths.wanNetns, ...(state?.namespaces ?? [])])];
     // Containers first: their monitors run in the node namespace and are needed to stop them.
     await destroyContainers(paths);
-    const recorded = (state?.processes ?? []).filter(isRecordedAlive).map((p) => p.pid);
+    // The internet's server runs in the root namespace, where no `ip netns pids` finds it: its
+    // own pid file covers a creator killed between spawning it and recording it.
+    const records = [...(state?.processes ?? []), ...internetServerRecord(paths.base)];
+    const recorded = records.filter(isRecordedAlive).map((p) => p.pid);
     for (let round = 0; round < 5; round++) {
       const inNamespaces = (await Promise.all(namespaces.map(netnsPids))).flat();
       const pids = [...new Set([...recorded, ...inNamespaces])].filter(isAlive);
@@ -232,7 +247,15 @@ export class Rig {
 
   private async build(log: (message: string) => void): Promise<void> {
     const { paths } = this;
-    for (const dir of [paths.base, paths.lxcPath, paths.pveDir, paths.logDir, paths.binDir, this.wan.dir])
+    for (const dir of [
+      paths.base,
+      paths.lxcPath,
+      paths.pveDir,
+      paths.logDir,
+      paths.binDir,
+      this.wan.dir,
+      this.internet.staticDir,
+    ])
       makeDir(dir);
     const state: RigState = {
       version: 1,
@@ -260,9 +283,12 @@ export class Rig {
       logFile: path.join(paths.logDir, 'httpd.log'),
       role: 'httpd',
     });
+    await this.startInternet();
     await waitForListener(paths.wanNetns, 'udp', 67);
-    await waitForListener(paths.wanNetns, 'tcp', WAN.httpPort);
+    await waitForListener(paths.wanNetns, 'tcp', WAN.httpPort, 5000, WAN.routerAddress);
     log(`WAN: dnsmasq DHCP ${WAN.dhcpRange.join('-')}, httpd http://${WAN.routerAddress}/`);
+    await this.waitForInternet();
+    log(`internet: ${WAN.internetAddress}:80/:443 in ${paths.wanNetns} -> ${this.internet.dir}/*.sock`);
 
     installNodeBin(paths);
     writeEtcNetwork(paths);
@@ -281,6 +307,52 @@ export class Rig {
     updateState(paths.stateFile, (s) => {
       s.phase = 'up';
     });
+  }
+
+  /** Pins a third-party file under its real URL (internet/internet.ts `pinFile`). */
+  pinFile(url: string, content: string | Uint8Array): string {
+    return pinFile(this.paths.base, url, content);
+  }
+
+  /**
+   * The caching server in the root namespace (detached, recorded: `down` ends it by pid,
+   * also after a crash) and its pipe in the WAN namespace; both node, started together.
+   */
+  private async startInternet(): Promise<void> {
+    const { paths } = this;
+    const certificate = internetCertificate();
+    const server = internetServerArgv(paths.base, certificate);
+    await Promise.all([
+      this.spawn(server, server, {
+        logFile: path.join(paths.logDir, 'internet.log'),
+        cwd: internetCwd,
+        role: 'internet',
+      }),
+      this.spawn(inNetns(paths.wanNetns, internetPipeArgv(paths.base)), internetPipeArgv(paths.base), {
+        logFile: path.join(paths.logDir, 'internet-pipe.log'),
+        cwd: internetCwd,
+        role: 'internet-pipe',
+      }),
+    ]);
+  }
+
+  private async waitForInternet(): Promise<void> {
+    const { paths, internet } = this;
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(internet.httpSocket) || !existsSync(internet.httpsSocket)) {
+      if (Date.now() > deadline)
+        throw new Error(`the rig's internet server did not listen; see ${paths.logDir}/internet.log`);
+      await sleep(25);
+    }
+    for (const port of [80, 443]) {
+      await waitForListener(
+        paths.wanNetns,
+        'tcp',
+        port,
+        Math.max(deadline - Date.now(), 1000),
+        WAN.internetAddress,
+      );
+    }
   }
 
   private async spawn(

@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WAN } from './contracts.js';
+import { INTERNET_NAMES } from './internet/policy.js';
 
 export const WAN_INTERFACE = 'eth0';
 /** A name the WAN's DNS answers, for tests of resolution through the appliance. */
@@ -59,6 +60,9 @@ export function dnsmasqArgv(base: string): string[] {
     '--log-dhcp',
     '--local=/internet.test/',
     `--host-record=${WAN_WEB_NAME},${WAN.routerAddress}`,
+    // The rig's internet (internet/): these names and nothing else; no upstream resolver.
+    ...INTERNET_NAMES.map((name) => `--host-record=${name},${WAN.internetAddress}`),
+    '--local=/#/', // every other name: NXDOMAIN, answered here
   ];
 }
 

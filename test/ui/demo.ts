@@ -8,7 +8,7 @@
  *   Login: user root, realm Linux PAM, password rigpassword (or user alice, ...)
  *
  * Everything runs inside the rig's node namespace; the root namespace gets two listeners on
- * 127.0.0.1 that pipe bytes through unix sockets to a forwarder inside the node (forward.ts),
+ * 127.0.0.1 that pipe bytes through unix sockets to a forwarder inside the node (test/rig/pipe.ts),
  * so nothing is ever sent from the root namespace to a lab address. Ctrl-C (SIGINT or
  * SIGTERM) takes it all down; a rig left by a killed run is taken down at start.
  */
@@ -20,7 +20,7 @@ import { SIMULATOR_PORT, rigPaths } from '../rig/contracts.js';
 import { Rig } from '../rig/rig.js';
 import { startSimulator } from '../rig/simulator-process.js';
 import { ensurePrerequisites } from '../support/prerequisites.js';
-import { pipe, type Pipe } from './forward.js';
+import { pipe, type Pipe } from '../rig/pipe.js';
 import { BACKEND_PORT, LOGINS, initializeNetwork, startBackend } from './harness.js';
 import { preparePage, pluginDist } from './page.js';
 
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
         process.execPath,
         '--import',
         'tsx',
-        path.join(import.meta.dirname, 'forwarder.ts'),
+        path.join(import.meta.dirname, '../rig/forwarder.ts'),
         ...sockets.map((s) => `${s.path}=${s.port}`),
       ],
       { logFile: path.join(rig.paths.logDir, 'forwarder.log'), cwd: repositoryRoot, role: 'forwarder' },

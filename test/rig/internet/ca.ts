@@ -37,8 +37,15 @@ export function rigCa(): RigCa {
         '-addext', 'basicConstraints=critical,CA:TRUE',
         '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
       ], { stdio: 'pipe' }); // prettier-ignore
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(work, dir); // whole or not at all
+      // Two rigs coming up at once on a fresh machine both get here: the first CA stays.
+      if (!existsSync(certFile) || !existsSync(keyFile)) {
+        rmSync(dir, { recursive: true, force: true }); // half made
+        try {
+          renameSync(work, dir); // whole or not at all
+        } catch (error) {
+          if (!existsSync(certFile) || !existsSync(keyFile)) throw error;
+        }
+      }
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pipe } from '../ui/forward.js';
+import { parseEndpoint, pipe } from '../rig/pipe.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'forward-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ function roundTrip(port: number, text: string): Promise<string> {
 
 const portOf = (server: net.Server) => (server.address() as net.AddressInfo).port;
 
-describe("the demo's pipes (TCP -> unix socket -> TCP)", () => {
+describe("the rig's pipes (TCP -> unix socket -> TCP)", () => {
   it('carries bytes both ways through a unix socket, and closes cleanly', async () => {
     const target = await upperServer();
     const socketPath = path.join(dir, 'a.sock');
@@ -62,5 +62,15 @@ describe("the demo's pipes (TCP -> unix socket -> TCP)", () => {
     await rootSide.close();
     await nodeSide.close();
     await stale.close();
+  });
+});
+
+describe("the forwarder's endpoints", () => {
+  it('reads a socket path, HOST:PORT and a bare PORT, and refuses anything else', () => {
+    assert.deepEqual(parseEndpoint('/run/a.sock'), { path: '/run/a.sock' });
+    assert.deepEqual(parseEndpoint('198.51.100.10:443'), { host: '198.51.100.10', port: 443 });
+    assert.deepEqual(parseEndpoint('8006'), { host: '127.0.0.1', port: 8006 });
+    for (const bad of ['', 'a.sock', 'host:80', '1.2.3.4:0', '70000', '1.2.3.4:'])
+      assert.throws(() => parseEndpoint(bad), /not a socket path/);
   });
 });
