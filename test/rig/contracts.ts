@@ -31,6 +31,12 @@ export const WAN = {
   httpPort: 80,
   /** In <rig>-wan too: the rig's internet (Debian, npm, pinned files) on :80 and :443; DNS gives it to INTERNET_NAMES. */
   internetAddress: '198.51.100.10',
+  /**
+   * Public resolvers' addresses, held by <rig>-wan too (its dnsmasq answers there): the
+   * product's default upstream DNS (1.1.1.1, 9.9.9.9) works unchanged, and they answer ping
+   * as installers' network checks expect.
+   */
+  publicResolvers: ['1.1.1.1', '8.8.8.8', '9.9.9.9'],
 } as const;
 
 export const SIMULATOR_PORT = 8006; // https://127.0.0.1:8006/api2/json inside <rig>-node

@@ -25,6 +25,8 @@ export async function linkNodeToWan(nodeNetns: string, wanNetns: string): Promis
   await wan('addr', 'add', `${WAN.routerAddress}/${WAN.prefixLength}`, 'dev', WAN_INTERFACE);
   // The rig's internet listens on its own address: busybox httpd keeps the router's :80.
   await wan('addr', 'add', `${WAN.internetAddress}/${WAN.prefixLength}`, 'dev', WAN_INTERFACE);
+  for (const resolver of WAN.publicResolvers)
+    await wan('addr', 'add', `${resolver}/32`, 'dev', WAN_INTERFACE);
   await wan('link', 'set', 'dev', WAN_INTERFACE, 'up');
   // The node routes for its containers (the appliance's NAT needs it); the WAN does not.
   // busybox's sysctl: procps is not among the prerequisites. /proc/sys/net is per namespace.
