@@ -11,6 +11,7 @@ import { Store } from './core/store/store.js';
 import { appsModule } from './modules/apps/module.js';
 import { catalogModule } from './modules/apps/catalog/module.js';
 import { auditModule } from './modules/audit/module.js';
+import { namesModule } from './modules/names/index.js';
 import { networkModule } from './modules/network/module.js';
 import { proxyModule } from './modules/proxy/module.js';
 import { tasksModule } from './modules/tasks/module.js';
@@ -22,6 +23,7 @@ import { systemModule } from './modules/system/routes.js';
 
 /** The modules of the product, in start order. */
 export const defaultModules: readonly ModuleFactory[] = [
+  namesModule,
   auditModule,
   networkModule,
   proxyModule,

@@ -147,7 +147,7 @@ export function networkRoutes(deps: {
   router.put('/network/names/:hostname', canModify, async (req, res) => {
     const { hostname } = parseInput(hostnameParam, req.params, 'path');
     const { ip } = parseInput(nameIpInputSchema, req.body, 'body');
-    const applied = await network.putNames([{ hostname, ip }]);
+    const applied = await network.putNames([{ hostname, ip }], () => 'hostname');
     record(req, 'network.names.put', hostname, { ip });
     res.json({ data: applied });
   });
