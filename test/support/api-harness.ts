@@ -5,8 +5,9 @@
  * touches this machine's interfaces; callers that could (initialize, rebuild-bridge) are
  * the caller's to leave out. Nothing here needs root or the rig.
  */
-import { writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type Agent } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../server/src/core/logger.js';
 import { startService, type RunningService } from '../../server/src/service.js';
@@ -19,7 +20,6 @@ import {
 } from '../rig/pve-sim/config.js';
 import { createSimulator, type PveSimulator } from '../rig/pve-sim/simulator.js';
 import { testConfig } from './service.js';
-import { tempDir } from './temp.js';
 
 /** A part of the rig the API-only calls never reach: a call is refused, not run. */
 function unused<T extends object>(what: string): T {
@@ -50,6 +50,10 @@ export interface RawRequest {
   headers?: Record<string, string>;
   body?: Buffer | string;
   timeoutMs?: number;
+  /** A connection of its own (no keep-alive pool shared with other requests). */
+  fresh?: boolean;
+  /** The pool to take a connection from (default: node's global agent). */
+  agent?: Agent;
 }
 
 export interface Harness {
@@ -71,8 +75,25 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * `pct` as on a node where no container exists (the appliance was never made): what the
+ * appliance's checks ask reads "does not exist", as real pct says it. Nothing is run.
+ */
+function pctStandIn(dir: string): void {
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(
+    path.join(bin, 'pct'),
+    `#!/bin/sh\necho "Configuration file 'nodes/${RIG_NODE_NAME}/lxc/$2.conf' does not exist" >&2\nexit 255\n`,
+  );
+  chmodSync(path.join(bin, 'pct'), 0o755);
+  if (!process.env.PATH?.startsWith(`${bin}:`)) process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+}
+
 export async function startHarness(overrides: Record<string, unknown> = {}): Promise<Harness> {
-  const dataDir = tempDir();
+  // Not tempDir(): its cleanup, registered inside a before hook, would run right after it.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'proximity-harness-'));
+  pctStandIn(dataDir);
   const sim = await createSimulator({
     runtime: unused<ContainerRuntime>('runtime'),
     network: unused<NodeNetwork>('network'),
@@ -87,6 +108,7 @@ export async function startHarness(overrides: Record<string, unknown> = {}): Pro
   const tokenSecretFile = path.join(dataDir, 'pve-token');
   writeFileSync(tokenSecretFile, RIG_TOKEN_SECRET);
   const config = testConfig({
+    dataDir: path.join(dataDir, 'data'),
     pve: {
       host: sim.host,
       port: sim.port,
@@ -110,8 +132,13 @@ export async function startHarness(overrides: Record<string, unknown> = {}): Pro
         port: url.port,
         method: req.method,
         path: req.path,
-        headers: req.headers,
+        headers: {
+          ...req.headers,
+          // Always framed: a body without a length would be read as the next request.
+          ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}),
+        },
         timeout: req.timeoutMs ?? 10_000,
+        ...(req.fresh ? { agent: false } : req.agent ? { agent: req.agent } : {}),
       });
       outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer in ${req.timeoutMs ?? 10_000} ms`)));
       outgoing.on('response', (res) => {
@@ -158,6 +185,7 @@ export async function startHarness(overrides: Record<string, unknown> = {}): Pro
     close: async () => {
       await service.stop();
       await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

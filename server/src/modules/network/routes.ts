@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { errors } from '../../core/errors.js';
 import { parseInput } from '../../core/http/validate.js';
 import type { AuditRepository } from '../audit/repository.js';
 import { callerOf, requirePrivilege } from '../auth/middleware.js';
@@ -79,6 +80,13 @@ export function networkRoutes(deps: {
     res.json({ data: status });
   });
   router.post('/system/infrastructure/appliance/restart', canModify, async (req, res) => {
+    // Nothing to restart before the network made it: a clear 409, not pct's failure as a 502.
+    if (!network.initialized || network.settings.placement !== 'appliance')
+      throw errors.conflict('the network does not use an appliance: POST /system/network/initialize first');
+    if ((await appliance.state()) === 'absent')
+      throw errors.conflict(
+        `appliance CT ${appliance.vmid} does not exist: POST /system/infrastructure/retry makes it`,
+      );
     await appliance.restart();
     record(req, 'appliance.restart', `ct/${appliance.vmid}`);
     await network.retry();
