@@ -1,6 +1,7 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Config } from './core/config/schema.js';
 import { createApp } from './core/http/app.js';
@@ -11,6 +12,7 @@ import { Store } from './core/store/store.js';
 import { appsModule } from './modules/apps/module.js';
 import { catalogModule } from './modules/apps/catalog/module.js';
 import { auditModule } from './modules/audit/module.js';
+import { namesModule } from './modules/names/index.js';
 import { networkModule } from './modules/network/module.js';
 import { proxyModule } from './modules/proxy/module.js';
 import { tasksModule } from './modules/tasks/module.js';
@@ -22,6 +24,7 @@ import { systemModule } from './modules/system/routes.js';
 
 /** The modules of the product, in start order. */
 export const defaultModules: readonly ModuleFactory[] = [
+  namesModule,
   auditModule,
   networkModule,
   proxyModule,
@@ -147,6 +150,29 @@ export function hardenServer(server: Server): void {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.on('checkContinue', (req, res) => server.emit('request', req, res));
+  server.on('clientError', answerClientError);
+}
+
+/**
+ * What Node answers itself (a request it cannot parse, headers too large, a header deadline
+ * missed) in our error shape too, instead of its bare status line; then the connection closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request did not arrive in time']
+        : [400, 'bad_request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import { RESERVED_HOSTNAMES } from '../../contract/rules.js';
+import { namesMigration } from '../../modules/names/sync.js';
 
 /**
  * Versioned schema migrations, applied in order, each in its own transaction, at start-up.
@@ -152,6 +154,8 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX apps_created ON apps (created_at);
       `),
   },
+  // The names module's: every name unique across kinds, backfilled from the rows above.
+  namesMigration(6, RESERVED_HOSTNAMES),
 ];
 
 export const latestSchemaVersion = Math.max(...migrations.map((m) => m.version));

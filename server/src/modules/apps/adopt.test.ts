@@ -45,6 +45,7 @@ describe('POST /apps/adopt', () => {
       repository: {
         get: () => undefined,
         byVmid: () => undefined,
+        names: { holder: () => undefined },
         insert: (row: { hostname: string; spec: { healthCheck: { path: string } } }) => {
           inserted.push(row.hostname);
           healthPaths.push(row.spec.healthCheck.path);

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { errors } from '../../core/errors.js';
+import { NameRegistry } from '../names/index.js';
 import type { AppRecord, AppSpec, AppState } from './app.js';
 
 interface AppRow {
@@ -18,11 +19,17 @@ interface AppRow {
   updated_at: string;
 }
 
-/** Data access for apps. The hostname is the key: a second claim on a name fails here, atomically. */
+/**
+ * Data access for apps. The hostname is the key and is claimed in the name registry with
+ * the row: a second claim on a name, by an app or any other kind, fails here, atomically.
+ */
 export class AppRepository {
   private readonly s: Record<string, Statement>;
+  /** Every name of every kind (names/registry.ts): an app's is claimed with its row. */
+  readonly names: NameRegistry;
 
   constructor(private readonly db: Database) {
+    this.names = new NameRegistry(db);
     const s = (sql: string) => db.prepare(sql);
     this.s = {
       insert: s(`INSERT INTO apps (hostname, catalog_id, node, vmid, state, task_id, spec, ip, mac, owner,
@@ -58,15 +65,18 @@ export class AppRepository {
     secrets?: Record<string, string> | null;
   }): void {
     try {
-      this.s.insert!.run({
-        ...app,
-        vmid: app.vmid ?? null,
-        ip: app.ip ?? null,
-        mac: app.mac ?? null,
-        spec: JSON.stringify(app.spec),
-        secrets: app.secrets && Object.keys(app.secrets).length > 0 ? JSON.stringify(app.secrets) : null,
-        at: now(),
-      });
+      this.db.transaction(() => {
+        this.names.claim(app.hostname, { kind: 'app', owner: app.hostname }, { field: 'hostname' });
+        this.s.insert!.run({
+          ...app,
+          vmid: app.vmid ?? null,
+          ip: app.ip ?? null,
+          mac: app.mac ?? null,
+          spec: JSON.stringify(app.spec),
+          secrets: app.secrets && Object.keys(app.secrets).length > 0 ? JSON.stringify(app.secrets) : null,
+          at: now(),
+        });
+      })();
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
         throw errors.conflict(`an app named ${app.hostname} already exists`, {
@@ -101,8 +111,11 @@ export class AppRepository {
 
   /** Releases the name; with `taskId`, only if that task still owns the row. */
   delete(hostname: string, taskId?: string): boolean {
-    const info = taskId ? this.s.deleteOwned!.run(hostname, taskId) : this.s.delete!.run(hostname);
-    return info.changes > 0;
+    return this.db.transaction(() => {
+      const info = taskId ? this.s.deleteOwned!.run(hostname, taskId) : this.s.delete!.run(hostname);
+      if (info.changes > 0) this.names.release(hostname, { kind: 'app', owner: hostname });
+      return info.changes > 0;
+    })();
   }
 
   /** Null releases it. A VMID another app holds is a unique-constraint error: pick another. */

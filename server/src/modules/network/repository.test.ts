@@ -49,10 +49,15 @@ describe('NetworkRepository', () => {
       () => repo.addReservation({ mac: 'bc:24:11:00:00:02', ip: '10.20.0.2', hostname: 'b' }),
       /UNIQUE/,
     );
+    // The name is the registry's: a 409 naming the field and the reservation that has it.
     assert.throws(
       () => repo.addReservation({ mac: 'bc:24:11:00:00:03', ip: '10.20.0.3', hostname: 'a' }),
-      /UNIQUE/,
+      (error: { status: number; fields: Record<string, string> }) =>
+        error.status === 409 && /reservation of bc:24:11:00:00:01/.test(error.fields.hostname ?? ''),
     );
+    // Neither refusal left a claim behind: 'b' is still free.
+    assert.equal(repo.registry.holder('b'), undefined);
+    repo.addReservation({ mac: 'bc:24:11:00:00:04', ip: '10.20.0.4', hostname: 'b' });
   });
 
   it('keeps only the newest events', () => {

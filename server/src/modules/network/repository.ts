@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { NameRegistry } from '../names/index.js';
 import {
   defaultNetworkSettings,
   networkSettingsSchema,
@@ -51,8 +52,11 @@ const MAX_EVENTS = 1000;
  */
 export class NetworkRepository {
   private readonly statements: Record<string, Statement>;
+  /** Reservations' and DNS names' hostnames are claimed there with their rows. */
+  readonly registry: NameRegistry;
 
   constructor(private readonly db: Database) {
+    this.registry = new NameRegistry(db);
     const s = (sql: string) => db.prepare(sql);
     this.statements = {
       state: s('SELECT initialized, settings FROM network_state WHERE id = 1'),
@@ -65,7 +69,7 @@ export class NetworkRepository {
       addReservation: s(
         'INSERT INTO network_reservations (mac, ip, hostname, created_at) VALUES (?, ?, ?, ?)',
       ),
-      deleteReservation: s('DELETE FROM network_reservations WHERE mac = ?'),
+      deleteReservation: s('DELETE FROM network_reservations WHERE mac = ? RETURNING hostname'),
       names: s('SELECT hostname, ip, created_at AS createdAt FROM network_names ORDER BY hostname'),
       putName: s(`INSERT INTO network_names (hostname, ip, created_at) VALUES (?, ?, ?)
         ON CONFLICT (hostname) DO UPDATE SET ip = excluded.ip`),
@@ -103,30 +107,56 @@ export class NetworkRepository {
     return this.statements.reservations!.all() as ReservationRow[];
   }
 
+  /** Claims the hostname with the row: a 409 naming `hostname` if any kind of name has it. */
   addReservation(reservation: { mac: string; ip: string; hostname: string }): ReservationRow {
     const createdAt = new Date().toISOString();
-    this.statements.addReservation!.run(reservation.mac, reservation.ip, reservation.hostname, createdAt);
+    this.db.transaction(() => {
+      this.registry.claim(
+        reservation.hostname,
+        { kind: 'reservation', owner: reservation.mac },
+        { field: 'hostname' },
+      );
+      this.statements.addReservation!.run(reservation.mac, reservation.ip, reservation.hostname, createdAt);
+    })();
     return { ...reservation, createdAt };
   }
 
   deleteReservation(mac: string): boolean {
-    return this.statements.deleteReservation!.run(mac).changes > 0;
+    return this.db.transaction(() => {
+      const gone = this.statements.deleteReservation!.all(mac) as { hostname: string }[];
+      for (const { hostname } of gone) this.registry.release(hostname, { kind: 'reservation', owner: mac });
+      return gone.length > 0;
+    })();
   }
 
   names(): NameRow[] {
     return this.statements.names!.all() as NameRow[];
   }
 
-  /** Adds or re-points names in one transaction (a deploy, or the benchmark's 500). */
-  putNames(names: readonly { hostname: string; ip: string }[]): void {
+  /**
+   * Adds or re-points names in one transaction (a deploy, or the benchmark's 500), each
+   * claimed in the name registry: all of them, or none and a 409 naming the first taken
+   * (`field(index)`, `names.<index>.hostname` unless told).
+   */
+  putNames(
+    names: readonly { hostname: string; ip: string }[],
+    field: (index: number) => string = (index) => `names.${index}.hostname`,
+  ): void {
     const at = new Date().toISOString();
     this.db.transaction(() => {
-      for (const name of names) this.statements.putName!.run(name.hostname, name.ip, at);
+      names.forEach((name, index) => {
+        this.registry.claim(name.hostname, { kind: 'dns', owner: name.hostname }, { field: field(index) });
+        this.statements.putName!.run(name.hostname, name.ip, at);
+      });
     })();
   }
 
   deleteName(hostname: string): boolean {
-    return this.statements.deleteName!.run(hostname).changes > 0;
+    return this.db.transaction(() => {
+      const gone = this.statements.deleteName!.run(hostname).changes > 0;
+      if (gone) this.registry.release(hostname, { kind: 'dns', owner: hostname });
+      return gone;
+    })();
   }
 
   leases(): LeaseRow[] {

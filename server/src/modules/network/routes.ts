@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { errors } from '../../core/errors.js';
 import { parseInput } from '../../core/http/validate.js';
 import type { AuditRepository } from '../audit/repository.js';
 import { callerOf, requirePrivilege } from '../auth/middleware.js';
@@ -79,6 +80,13 @@ export function networkRoutes(deps: {
     res.json({ data: status });
   });
   router.post('/system/infrastructure/appliance/restart', canModify, async (req, res) => {
+    // Nothing to restart before the network made it: a clear 409, not pct's failure as a 502.
+    if (!network.initialized || network.settings.placement !== 'appliance')
+      throw errors.conflict('the network does not use an appliance: POST /system/network/initialize first');
+    if ((await appliance.state()) === 'absent')
+      throw errors.conflict(
+        `appliance CT ${appliance.vmid} does not exist: POST /system/infrastructure/retry makes it`,
+      );
     await appliance.restart();
     record(req, 'appliance.restart', `ct/${appliance.vmid}`);
     await network.retry();
@@ -147,7 +155,7 @@ export function networkRoutes(deps: {
   router.put('/network/names/:hostname', canModify, async (req, res) => {
     const { hostname } = parseInput(hostnameParam, req.params, 'path');
     const { ip } = parseInput(nameIpInputSchema, req.body, 'body');
-    const applied = await network.putNames([{ hostname, ip }]);
+    const applied = await network.putNames([{ hostname, ip }], () => 'hostname');
     record(req, 'network.names.put', hostname, { ip });
     res.json({ data: applied });
   });

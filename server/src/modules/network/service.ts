@@ -1,4 +1,5 @@
 import { AppError, errors } from '../../core/errors.js';
+import { nameTaken } from '../names/index.js';
 import type { Logger } from '../../core/logger.js';
 import type { Pct } from '../pve/pct.js';
 import { ipToNumber, numberToIp, inSubnet } from './addresses.js';
@@ -140,11 +141,9 @@ export class NetworkService {
     }
     const fields: Record<string, string> = {};
     if (reservations.some((r) => r.mac === input.mac)) fields.mac = `${input.mac} already has a reservation`;
-    if (
-      reservations.some((r) => r.hostname === input.hostname) ||
-      repository.names().some((n) => n.hostname === input.hostname)
-    )
-      fields.hostname = `${input.hostname} is already in use`;
+    // Any kind of name (an app's, a route's, a DNS name, Proximity's own): the name registry.
+    const holder = repository.registry.holder(input.hostname);
+    if (holder) Object.assign(fields, nameTaken(input.hostname, holder, 'hostname').fields);
     if (input.ip !== undefined && reservations.some((r) => r.ip === input.ip))
       fields.ip = `${input.ip} is already reserved`;
     if (Object.keys(fields).length > 0) throw errors.conflict(Object.values(fields).join('; '), fields);
@@ -162,18 +161,32 @@ export class NetworkService {
     return this.deps.repository.names();
   }
 
-  /** Adds or re-points DNS names (one file write and no restart, however many). */
-  async putNames(names: readonly { hostname: string; ip: string }[]): Promise<Applied> {
+  /**
+   * Adds or re-points DNS names (one file write and no restart, however many). A name any
+   * other kind holds (an app, a route, a reservation, Proximity itself) is a 409 naming the
+   * field (`names.<i>.hostname`, or `field(i)`) and the holder; nothing is stored then.
+   */
+  async putNames(
+    names: readonly { hostname: string; ip: string }[],
+    field: (index: number) => string = (index) => `names.${index}.hostname`,
+  ): Promise<Applied> {
     const { repository } = this.deps;
     const { settings } = repository.state();
     const fields: Record<string, string> = {};
-    const reserved = new Set(repository.reservations().map((r) => r.hostname));
+    const ipField = (index: number) => field(index).replace(/hostname$/, 'ip');
+    const taken: string[] = [];
     names.forEach((name, index) => {
-      if (!inSubnet(name.ip, settings.subnet)) fields[`names.${index}.ip`] = 'must be inside the subnet';
-      if (reserved.has(name.hostname)) fields[`names.${index}.hostname`] = 'is already a reserved host';
+      if (!inSubnet(name.ip, settings.subnet)) fields[ipField(index)] = 'must be inside the subnet';
+      const holder = repository.registry.holder(name.hostname);
+      if (holder && !(holder.kind === 'dns' && holder.owner === name.hostname)) {
+        const conflict = nameTaken(name.hostname, holder, field(index));
+        Object.assign(fields, conflict.fields);
+        taken.push(conflict.message);
+      }
     });
-    if (Object.keys(fields).length > 0) throw errors.conflict('some names cannot be added', fields);
-    repository.putNames(names);
+    if (Object.keys(fields).length > 0)
+      throw errors.conflict(taken.length > 0 ? taken.join('; ') : 'some names cannot be added', fields);
+    repository.putNames(names, field);
     return this.applyNow('names');
   }
 

@@ -53,6 +53,12 @@ export class ProxyDiscovery {
         id: found.hostname,
         source: 'discovered',
       };
+      // A name an app, a DNS name or a reservation has (the name registry) is left alone too.
+      const holder = existing ? undefined : this.repository.nameHolder(found.hostname, route);
+      if (holder) {
+        skipped.push(`CT ${found.vmid}: ${found.hostname} is already the name of a ${holder.kind}`);
+        continue;
+      }
       if (!existing) this.repository.insert(route);
       else if (existing.upstreams[0]?.port !== found.port) this.repository.update(route);
       else continue;

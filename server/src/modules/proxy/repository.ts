@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { routeInputSchema, type Route } from '../../contract/proxy.js';
+import { NameRegistry, type NameHolder } from '../names/index.js';
 
 interface RouteRow {
   id: string;
@@ -10,8 +11,11 @@ interface RouteRow {
 /** Data access for the proxy's desired state: routes and the metrics switch. */
 export class ProxyRepository {
   private readonly statements: Record<string, Statement>;
+  /** A route's hostnames are claimed there with its row (names/registry.ts). */
+  private readonly names: NameRegistry;
 
   constructor(private readonly db: Database) {
+    this.names = new NameRegistry(db);
     const s = (sql: string) => db.prepare(sql);
     this.statements = {
       list: s('SELECT id, source, spec FROM proxy_routes ORDER BY id'),
@@ -41,17 +45,48 @@ export class ProxyRepository {
     return taken;
   }
 
+  /** Who holds `name` in the name registry, unless it is `route` itself (or its app). */
+  nameHolder(name: string, route: Pick<Route, 'id' | 'source'>): NameHolder | undefined {
+    const holder = this.names.holder(name);
+    if (!holder) return undefined;
+    if (holder.kind === 'route' && holder.owner === route.id) return undefined;
+    if (sharedWith(route) && holder.kind === 'app' && holder.owner === route.id) return undefined;
+    return holder;
+  }
+
+  /** With its hostnames claimed: a 409 naming `hostnames.<i>` if another holds one. */
   insert(route: Route): void {
     const at = new Date().toISOString();
-    this.statements.insert!.run(route.id, route.source, JSON.stringify(spec(route)), at, at);
+    this.db.transaction(() => {
+      this.claim(route);
+      this.statements.insert!.run(route.id, route.source, JSON.stringify(spec(route)), at, at);
+    })();
   }
 
   update(route: Route): void {
-    this.statements.update!.run(JSON.stringify(spec(route)), new Date().toISOString(), route.id);
+    this.db.transaction(() => {
+      const holder = { kind: 'route', owner: route.id } as const;
+      for (const name of this.names.namesOf(holder))
+        if (!route.hostnames.includes(name)) this.names.release(name, holder);
+      this.claim(route);
+      this.statements.update!.run(JSON.stringify(spec(route)), new Date().toISOString(), route.id);
+    })();
   }
 
   delete(id: string): boolean {
-    return this.statements.delete!.run(id).changes > 0;
+    return this.db.transaction(() => {
+      const gone = this.statements.delete!.run(id).changes > 0;
+      if (gone) this.names.releaseAll({ kind: 'route', owner: id });
+      return gone;
+    })();
+  }
+
+  private claim(route: Route): void {
+    this.names.claimAll(
+      route.hostnames.map((name, index) => ({ name, field: `hostnames.${index}` })),
+      { kind: 'route', owner: route.id },
+      sharedWith(route),
+    );
   }
 
   metrics(): boolean {
@@ -61,6 +96,11 @@ export class ProxyRepository {
   setMetrics(enabled: boolean): void {
     this.statements.setMetrics!.run(enabled ? 1 : 0);
   }
+}
+
+/** An app's own route serves the app's name: the name stays the app's. */
+function sharedWith(route: Pick<Route, 'id' | 'source'>): NameHolder | undefined {
+  return route.source === 'app' ? { kind: 'app', owner: route.id } : undefined;
 }
 
 function spec(route: Route): Omit<Route, 'id' | 'source'> {

@@ -1,4 +1,5 @@
 import { AppError, errors } from '../../core/errors.js';
+import { nameTaken } from '../names/index.js';
 import type { NetworkService } from '../network/service.js';
 import { CaddyService } from './caddy.js';
 import type { ProxyComponent } from './component.js';
@@ -41,7 +42,8 @@ export class ProxyService {
 
   async create(input: RouteInput, source: Route['source'] = 'api'): Promise<Route & Applied> {
     const id = input.hostnames[0]!;
-    this.checkHostnames(input, undefined);
+    if (this.repository.route(id)) throw nameTaken(id, { kind: 'route', owner: id }, 'hostnames.0');
+    this.checkHostnames(input, { id, source });
     const route: Route = { ...input, id, source };
     this.repository.insert(route);
     const applied = await this.applyOrUndo(() => this.repository.delete(id));
@@ -50,7 +52,7 @@ export class ProxyService {
 
   async replace(id: string, input: RouteInput): Promise<Route & Applied> {
     const before = this.route(id);
-    this.checkHostnames(input, id);
+    this.checkHostnames(input, before);
     if (input.hostnames[0] !== id)
       throw errors.validation('the first hostname is the route id and cannot change', {
         hostnames: `must start with ${id}`,
@@ -125,17 +127,23 @@ export class ProxyService {
     return new CaddyService(site);
   }
 
-  /** One hostname, one route: a second claim is a 409 naming the route that has it. */
-  private checkHostnames(input: RouteInput, self: string | undefined): void {
-    const taken = this.repository.hostnames();
+  /**
+   * One hostname, one holder: a name another route, an app, a DNS name, a reservation or
+   * Proximity itself has is a 409 naming it (the name registry; the repository's claim enforces).
+   */
+  private checkHostnames(input: RouteInput, route: Pick<Route, 'id' | 'source'>): void {
     const fields: Record<string, string> = {};
+    const taken: string[] = [];
     input.hostnames.forEach((name, index) => {
-      const owner = taken.get(name);
-      if (owner !== undefined && owner !== self)
-        fields[`hostnames.${index}`] = `is already served by route ${owner}`;
+      const holder = this.repository.nameHolder(name, route);
+      if (!holder) return;
+      const conflict = nameTaken(name, holder, `hostnames.${index}`);
+      Object.assign(fields, conflict.fields);
+      taken.push(conflict.message);
     });
     if (new Set(input.hostnames).size !== input.hostnames.length) fields.hostnames = 'must not repeat a name';
-    if (Object.keys(fields).length > 0) throw errors.conflict('a hostname is already in use', fields);
+    if (Object.keys(fields).length > 0)
+      throw errors.conflict(taken.length > 0 ? taken.join('; ') : 'a hostname is repeated', fields);
   }
 
   private async apply(): Promise<Applied> {
