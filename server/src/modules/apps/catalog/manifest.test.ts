@@ -56,6 +56,24 @@ describe('app manifest', () => {
     assert.equal(manifest.install[0]!.timeoutSeconds, 600);
     assert.equal(manifest.secrets[0]!.showOnce, true);
     assert.equal(manifest.safeCommands[0]!.timeoutSeconds, 30);
+    assert.deepEqual(manifest.update, [], 'no update steps unless the manifest has them');
+    assert.equal(manifest.openPath, undefined);
+  });
+
+  it('takes update steps like install steps, and a first page to open', () => {
+    const result = parseManifest(
+      variant({
+        update: [{ name: 'Upgrade', argv: ['apt-get', 'install', '-y', 'wiki'] }],
+        openPath: '/setup?x=1',
+      }),
+    );
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.fields));
+    assert.equal(result.manifest.update[0]!.timeoutSeconds, 600);
+    assert.equal(result.manifest.openPath, '/setup?x=1');
+    assert.deepEqual(Object.keys(refusedFields(variant({ openPath: 'setup' }))), ['openPath']);
+    assert.deepEqual(Object.keys(refusedFields(variant({ update: [{ name: 'x', argv: 'apt' }] }))), [
+      'update.0.argv',
+    ]);
   });
 
   it('accepts the optional parts left out, an icon as URL or data URI, and a template volid', () => {

@@ -207,6 +207,18 @@ export const appManifestSchema = z
     healthCheck: healthCheckSchema,
     /** Run in order inside the container, as root; each should be safe to run again. */
     install: z.array(installStepSchema).max(LIMITS.steps),
+    /**
+     * Brings an installed app to its newest version, run like install (in order, inside the
+     * container, each step safe to run again); an update that fails is rolled back to the
+     * safety point taken before it (catalog/README.md).
+     */
+    update: z.array(installStepSchema).max(LIMITS.steps).default([]),
+    /** The first page to open when it is not `/` (a setup or login page). */
+    openPath: z
+      .string()
+      .max(256)
+      .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%?-]*$/, 'must be a URL path like /setup')
+      .optional(),
     env: z.array(envVarSchema).max(LIMITS.env).default([]),
     secrets: z.array(secretSchema).max(LIMITS.secrets).default([]),
     safeCommands: z.array(safeCommandSchema).max(LIMITS.safeCommands).default([]),
