@@ -41,7 +41,6 @@ const dynamicRoutes = [
   route({
     hostnames: ['blog'],
     upstreams: [{ host: '10.20.0.103', port: 2368 }],
-    healthChecks: { passive: {} },
   }),
 ];
 
@@ -268,7 +267,7 @@ describe('isDynamicRoute', () => {
   const cases: [string, Record<string, unknown>, boolean][] = [
     ['defaults', {}, true],
     ['two names, two upstreams', { hostnames: ['wiki', 'w'], upstreams: [{ host: '10.20.0.101', port: 80 }, { host: '10.20.0.102', port: 81 }] }, true],
-    ['the default passive check, spelt out', { healthChecks: { passive: { maxFails: 3, failDurationSeconds: 10 } } }, true],
+    ['a passive check, even with the default values', { healthChecks: { passive: { maxFails: 3, failDurationSeconds: 10 } } }, false],
     ['securityHeaders true, spelt out', { securityHeaders: true, tls: 'off' }, true],
     ['a public name', { publicHostnames: ['wiki.example.org'] }, false],
     ['tls internal', { tls: 'internal' }, false],

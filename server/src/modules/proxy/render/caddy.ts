@@ -75,14 +75,13 @@ const HSTS = ['Strict-Transport-Security', 'max-age=31536000'] as const;
 
 /**
  * True when the catch-all can serve the route: names only under the domain, no TLS of its
- * own, the security headers, round robin with the default retries, timeouts and passive
- * health check, no active check, access list, basic auth or body limit, and one port per
+ * own, the security headers, round robin with the default retries and timeouts, no health
+ * check (active or passive: see `catchAll`), access list, basic auth or body limit, and one port per
  * upstream address (the nft map sends an address's port 80 to one port). Whether it really
  * is served so also depends on the other routes: see `partitionRoutes`.
  */
 export function isDynamicRoute(route: Route): boolean {
   const { loadBalancing: lb, healthChecks: health, timeouts } = route;
-  const passive = health.passive;
   const addresses = route.upstreams.map((u) => u.host);
   return (
     route.publicHostnames.length === 0 &&
@@ -92,10 +91,7 @@ export function isDynamicRoute(route: Route): boolean {
     lb.tryDurationSeconds === ROUTE_DEFAULTS.tryDurationSeconds &&
     lb.tryIntervalMs === ROUTE_DEFAULTS.tryIntervalMs &&
     health.active === undefined &&
-    (passive === undefined ||
-      (passive.maxFails === ROUTE_DEFAULTS.passive.maxFails &&
-        passive.failDurationSeconds === ROUTE_DEFAULTS.passive.failDurationSeconds &&
-        passive.unhealthyStatus.length === 0)) &&
+    health.passive === undefined &&
     timeouts.dialSeconds === ROUTE_DEFAULTS.dialSeconds &&
     timeouts.responseHeaderSeconds === ROUTE_DEFAULTS.responseHeaderSeconds &&
     route.access.allow.length === 0 &&
@@ -322,7 +318,10 @@ function catchAll(domain: string, resolver: string): JsonObject {
           dial_timeout: duration(1),
         },
         load_balancing: loadBalancing({ policy: d.policy }, d.tryDurationSeconds, d.tryIntervalMs),
-        health_checks: { passive: passiveHealth(d.passive.maxFails, d.passive.failDurationSeconds, []) },
+        // No passive health check: a few dials timing out under load (a busy app drops SYNs)
+        // marked the app's only upstream down for every client at once, so all connections
+        // stalled for the fail duration (docs/decisions.md, decision 15). The retries above
+        // cover a transient failure; a route that wants passive checks is rendered on its own.
         transport: transport(d.dialSeconds, d.responseHeaderSeconds),
       },
     ],
