@@ -156,6 +156,10 @@ export class Measurement<T> {
   }
 
   private view(result: { value: T; at: number }): Measured<T> {
-    return { value: result.value, measuredAt: new Date(result.at), ageMs: Math.max(0, this.now() - result.at) };
+    return {
+      value: result.value,
+      measuredAt: new Date(result.at),
+      ageMs: Math.max(0, this.now() - result.at),
+    };
   }
 }
