@@ -72,12 +72,13 @@ describe('AppRepository', () => {
   });
 
   it('serves the list from memory until anything on the connection writes, whoever writes', () => {
-    const apps = repository();
+    const { db } = Store.open({ dataDir: tempDir(), busyTimeoutMs: 1000 });
+    const apps = new AppRepository(db);
     apps.insert(app('wiki'));
     const first = apps.list();
     assert.equal(apps.list()[0], first[0], 'nothing written: the same records');
     // Another repository on the same connection, and plain SQL: both seen at once.
-    const other = new AppRepository((apps as unknown as { db: import('better-sqlite3').Database }).db);
+    const other = new AppRepository(db);
     other.insert(app('blog'));
     assert.deepEqual(
       apps.list().map((a) => a.hostname),
@@ -85,9 +86,7 @@ describe('AppRepository', () => {
     );
     apps.setState('wiki', 'ready', null);
     assert.equal(apps.list().find((a) => a.hostname === 'wiki')!.state, 'ready');
-    (apps as unknown as { db: import('better-sqlite3').Database }).db
-      .prepare("DELETE FROM apps WHERE hostname = 'blog'")
-      .run();
+    db.prepare("DELETE FROM apps WHERE hostname = 'blog'").run();
     assert.deepEqual(
       apps.list().map((a) => a.hostname),
       ['wiki'],
