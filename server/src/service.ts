@@ -68,7 +68,15 @@ export async function startService(config: Config, options: StartOptions = {}): 
   try {
     const pve = new PveService(config, logger);
     const auth = new AuthService(config, pve);
-    modules.push(systemModule({ store, modules: () => modules, startedAt }), pve);
+    modules.push(
+      systemModule({
+        store,
+        modules: () => modules,
+        startedAt,
+        componentStatus: { mode: config.status.mode, maxAgeMs: config.network.reconcileIntervalMs },
+      }),
+      pve,
+    );
     const services = new ServiceRegistry();
     for (const factory of options.modules ?? defaultModules) {
       modules.push(factory({ config, store, logger, pve, auth, services }));

@@ -70,7 +70,7 @@ const r = (
 /** Served at the root, outside /api/v1. */
 export const PUBLIC_ROUTES: readonly RouteSpec[] = [
   r('get', '/health', 'public', 'liveness: answers while the process serves HTTP'),
-  r('get', '/status', 'public', 'version, uptime, store and each component’s health'),
+  r('get', '/status', 'public', 'version, uptime, store and each component’s health (shared, with its age)'),
 ];
 
 export const API_ROUTES: readonly RouteSpec[] = [
@@ -142,7 +142,12 @@ export const API_ROUTES: readonly RouteSpec[] = [
   r('get', '/system/network/status', sysAudit, 'bridge, DHCP/DNS, NAT and appliance'),
   r('post', '/system/network/initialize', sysModify, 'set the network up'),
   r('post', '/system/network/rebuild-bridge', sysModify, 'rewrite and reload the bridge'),
-  r('get', '/system/infrastructure/status', sysAudit, 'placement, health, WAN address'),
+  r(
+    'get',
+    '/system/infrastructure/status',
+    sysAudit,
+    'placement, health, WAN address (shared, with its age)',
+  ),
   r('post', '/system/infrastructure/retry', sysModify, 'reconcile now'),
   r('post', '/system/infrastructure/appliance/restart', sysModify, 'restart the appliance'),
   r('get', '/system/infrastructure/appliance/logs', sysAudit, 'the appliance’s log', { query: logsQuery }),

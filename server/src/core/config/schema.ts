@@ -140,6 +140,19 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * How status is measured. `shared` (the product): measured at most once per half reconcile
+   * interval, concurrent callers share one measurement, answers come from memory with their
+   * age; the app list from PVE's resource list refreshed in the background. `per-call`: the
+   * reference the load benchmark compares with, every request measures afresh.
+   */
+  status: z
+    .strictObject({
+      mode: z.enum(['shared', 'per-call']).default('shared'),
+      /** How often the app list's PVE resource snapshot is refreshed in the background. */
+      resourcesRefreshMs: z.int().min(200).max(600_000).default(2000),
+    })
+    .prefault({}),
   /** Apps: where the catalog's manifests come from. */
   apps: z
     .strictObject({
@@ -200,6 +213,7 @@ export const environmentOverrides: Record<string, { path: readonly string[]; kin
   PROXIMITY_NETWORK_HOST_DIR: { path: ['network', 'hostDir'], kind: 'path' },
   PROXIMITY_NETWORK_WAN_BRIDGE: { path: ['network', 'wanBridge'], kind: 'string' },
   PROXIMITY_NETWORK_RECONCILE_INTERVAL_MS: { path: ['network', 'reconcileIntervalMs'], kind: 'int' },
+  PROXIMITY_STATUS_MODE: { path: ['status', 'mode'], kind: 'string' },
   PROXIMITY_APPLIANCE_VMID: { path: ['network', 'appliance', 'vmid'], kind: 'int' },
   PROXIMITY_APPLIANCE_TEMPLATE: { path: ['network', 'appliance', 'template'], kind: 'string' },
 };

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors } from '../../core/errors.js';
+import { Measurement } from '../../core/measure.js';
 import { PveError } from '../pve/errors.js';
 import type { PveService } from '../pve/service.js';
 import type { AppSpec } from './app.js';
@@ -25,7 +26,6 @@ interface TemplateChoice {
   volid?: string | undefined;
 }
 
-const RESOURCES_CACHE_MS = 2000;
 const TASK_TIMEOUT_MS = 300_000;
 
 /**
@@ -35,12 +35,46 @@ const TASK_TIMEOUT_MS = 300_000;
  * provably ours, never one that took a VMID we had in mind.
  */
 export class AppContainers {
-  private resourcesCache: { at: number; list: Promise<ContainerResource[]> } | undefined;
+  /**
+   * PVE's resource list (one GET /cluster/resources for every container of the cluster),
+   * refreshed in the background and shared by every reader: the app list costs no PVE call
+   * per request. Never served older than three refresh periods; after a PVE task of ours it
+   * is measured again at once (markStale).
+   */
+  private readonly snapshot: Measurement<Map<string, ContainerResource>>;
 
   constructor(
     private readonly pve: PveService,
     private readonly storages: { templateStorage: string; rootfsStorage: string },
-  ) {}
+    status: { mode: 'shared' | 'per-call'; resourcesRefreshMs: number } = {
+      mode: 'shared',
+      resourcesRefreshMs: 2000,
+    },
+  ) {
+    this.snapshot = new Measurement({
+      shared: status.mode === 'shared',
+      maxAgeMs: status.resourcesRefreshMs * 3,
+      refreshAfterMs: status.resourcesRefreshMs,
+      refreshEveryMs: status.resourcesRefreshMs,
+      measure: async () => {
+        const list = (await this.pve.service.api.cluster.resources.$get({
+          type: 'vm',
+        })) as ContainerResource[];
+        // Built once per snapshot, not per request: 1,000 apps are 1,000 lookups.
+        return new Map(list.map((r) => [`${r.node}/${Number(r.vmid)}`, { ...r, vmid: Number(r.vmid) }]));
+      },
+    });
+  }
+
+  /** Starts the background refresh of the resource snapshot. */
+  startRefresh(): void {
+    this.snapshot.start();
+  }
+
+  /** Ends the background refresh and waits for the PVE call in flight. */
+  stopRefresh(): Promise<void> {
+    return this.snapshot.stop();
+  }
 
   static marker(hostname: string, taskId: string): string {
     return `proximity-app: ${hostname} task ${taskId}`;
@@ -202,6 +236,7 @@ export class AppContainers {
 
   async setResources(node: string, vmid: number, change: { cores?: number; memory?: number }): Promise<void> {
     await this.lxc(node).$(vmid).config.$put(change);
+    this.snapshot.markStale();
   }
 
   /** Stops (hard) and destroys it with its disks and jobs, as PVE's Remove with purge. */
@@ -211,7 +246,7 @@ export class AppContainers {
     await this.wait(
       await this.lxc(node).$(vmid).$delete({ purge: true, 'destroy-unreferenced-disks': true }),
     );
-    this.resourcesCache = undefined;
+    this.snapshot.markStale();
   }
 
   /** eth0's MAC, as PVE generated it at create time. */
@@ -229,17 +264,12 @@ export class AppContainers {
     return interfaces.find((i) => i.name === 'eth0')?.inet?.split('/')[0];
   }
 
-  /** Every container of the cluster as PVE lists it, cached briefly: one call per page of apps. */
-  async resources(): Promise<Map<string, ContainerResource>> {
-    if (!this.resourcesCache || Date.now() - this.resourcesCache.at > RESOURCES_CACHE_MS) {
-      const list = this.pve.service.api.cluster.resources.$get({ type: 'vm' }) as Promise<
-        ContainerResource[]
-      >;
-      this.resourcesCache = { at: Date.now(), list };
-      list.catch(() => (this.resourcesCache = undefined));
-    }
-    const list = await this.resourcesCache.list;
-    return new Map(list.map((r) => [`${r.node}/${Number(r.vmid)}`, { ...r, vmid: Number(r.vmid) }]));
+  /**
+   * Every container of the cluster as PVE lists it, from the shared snapshot; `fresh`: listed
+   * after this call began (the view after an action of ours must show its effect).
+   */
+  async resources(options: { fresh?: boolean } = {}): Promise<ReadonlyMap<string, ContainerResource>> {
+    return (options.fresh ? await this.snapshot.fresh() : await this.snapshot.get()).value;
   }
 
   /** The node's size, to refuse resources it cannot give. */
@@ -255,8 +285,12 @@ export class AppContainers {
   }
 
   private async wait(upid: string, signal?: AbortSignal): Promise<void> {
-    this.resourcesCache = undefined;
-    await this.pve.service.waitForTask(upid, { timeoutMs: TASK_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    try {
+      await this.pve.service.waitForTask(upid, { timeoutMs: TASK_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    } finally {
+      // The task changed what PVE lists: the next reader starts a new snapshot.
+      this.snapshot.markStale();
+    }
   }
 }
 

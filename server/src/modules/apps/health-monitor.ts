@@ -13,6 +13,8 @@ const PROBE_CONCURRENCY = 4;
 export class HealthMonitor {
   private readonly health = new Map<string, ProbeResult>();
   private probing = false;
+  /** Bumped at every change of an answer: views made from older answers are out of date. */
+  version = 0;
 
   constructor(private readonly deps: Pick<AppsDeps, 'network' | 'repository'>) {}
 
@@ -22,14 +24,14 @@ export class HealthMonitor {
 
   /** After a power action or a delete: the old answer no longer says anything. */
   forget(hostname: string): void {
-    this.health.delete(hostname);
+    if (this.health.delete(hostname)) this.version++;
   }
 
   /**
    * One round of the health monitor: every ready app whose container runs is asked once,
    * a few at a time, on the network's site. Rounds never overlap.
    */
-  async round(current: () => Promise<{ resources: Map<string, ContainerResource> }>): Promise<void> {
+  async round(current: () => Promise<{ resources: ReadonlyMap<string, ContainerResource> }>): Promise<void> {
     if (this.probing || !this.deps.network.initialized) return;
     this.probing = true;
     try {
@@ -62,6 +64,7 @@ export class HealthMonitor {
       durationMs: 0,
     }));
     this.health.set(app.hostname, result);
+    this.version++;
     return result;
   }
 }

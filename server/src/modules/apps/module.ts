@@ -19,7 +19,7 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
   const deps = {
     repository,
     audit: new AuditRepository(store.db),
-    containers: new AppContainers(pve, config.apps),
+    containers: new AppContainers(pve, config.apps, config.status),
     network: services.get('network'),
     proxy: services.get('proxy'),
     pve,
@@ -39,8 +39,14 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
   return {
     name: 'apps',
     router: appRoutes({ apps, auth, rootfsStorage: config.apps.rootfsStorage }),
-    start: () => probes.start(),
-    stop: () => probes.stop(),
+    start: () => {
+      deps.containers.startRefresh();
+      probes.start();
+    },
+    stop: async () => {
+      await probes.stop();
+      await deps.containers.stopRefresh();
+    },
     status: () => {
       const list = repository.list();
       const count = (state: string) => list.filter((app) => app.state === state).length;

@@ -70,4 +70,26 @@ describe('AppRepository', () => {
     assert.deepEqual(apps.takeSecrets('vault'), {});
     assert.equal(apps.get('vault')?.secretsPending, false);
   });
+
+  it('serves the list from memory until anything on the connection writes, whoever writes', () => {
+    const { db } = Store.open({ dataDir: tempDir(), busyTimeoutMs: 1000 });
+    const apps = new AppRepository(db);
+    apps.insert(app('wiki'));
+    const first = apps.list();
+    assert.equal(apps.list()[0], first[0], 'nothing written: the same records');
+    // Another repository on the same connection, and plain SQL: both seen at once.
+    const other = new AppRepository(db);
+    other.insert(app('blog'));
+    assert.deepEqual(
+      apps.list().map((a) => a.hostname),
+      ['blog', 'wiki'],
+    );
+    apps.setState('wiki', 'ready', null);
+    assert.equal(apps.list().find((a) => a.hostname === 'wiki')!.state, 'ready');
+    db.prepare("DELETE FROM apps WHERE hostname = 'blog'").run();
+    assert.deepEqual(
+      apps.list().map((a) => a.hostname),
+      ['wiki'],
+    );
+  });
 });

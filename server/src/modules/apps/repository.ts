@@ -20,6 +20,13 @@ interface AppRow {
 }
 
 /**
+ * The app list as last read, per database connection: rebuilt only when the connection has
+ * written since (SQLite's total_changes()), so polling GET /apps does not parse every row's
+ * spec again for each request. The store is one connection of one process.
+ */
+const listCache = new WeakMap<Database, { changes: number; records: readonly AppRecord[] }>();
+
+/**
  * Data access for apps. The hostname is the key and is claimed in the name registry with
  * the row: a second claim on a name, by an app or any other kind, fails here, atomically.
  */
@@ -38,6 +45,7 @@ export class AppRepository {
       get: s('SELECT * FROM apps WHERE hostname = ?'),
       byVmid: s('SELECT * FROM apps WHERE vmid = ? AND node = ?'),
       list: s('SELECT * FROM apps ORDER BY hostname'),
+      changes: s('SELECT total_changes() AS changes'),
       vmids: s('SELECT vmid FROM apps WHERE vmid IS NOT NULL'),
       delete: s('DELETE FROM apps WHERE hostname = ?'),
       deleteOwned: s('DELETE FROM apps WHERE hostname = ? AND task_id = ?'),
@@ -100,8 +108,20 @@ export class AppRepository {
     return row && toRecord(row);
   }
 
+  /** A number that changes whenever anything on the connection was written (total_changes()). */
+  changes(): number {
+    return (this.s.changes!.get() as { changes: number }).changes;
+  }
+
+  /** Every app by name; the records are shared between callers (read them, never change them). */
   list(): AppRecord[] {
-    return (this.s.list!.all() as AppRow[]).map(toRecord);
+    const changes = this.changes();
+    let cached = listCache.get(this.db);
+    if (cached?.changes !== changes) {
+      cached = { changes, records: (this.s.list!.all() as AppRow[]).map(toRecord) };
+      listCache.set(this.db, cached);
+    }
+    return [...cached.records];
   }
 
   /** VMIDs apps hold, including those allocated by deploys that have not created them yet. */

@@ -14,7 +14,7 @@ import { LEGACY_FIELDS, renameLegacyFields } from '../../contract/rules.js';
 import { AppError } from '../../core/errors.js';
 import { parseInput } from '../../core/http/validate.js';
 import { callerOf } from '../auth/middleware.js';
-import { hasPrivilege } from '../auth/permissions.js';
+import { hasPrivilege, type PermissionMap } from '../auth/permissions.js';
 import type { AuthService } from '../auth/service.js';
 import type { AppsService } from './service.js';
 
@@ -48,6 +48,12 @@ async function withLegacyNames<T>(
  * VM.Config.CPU/Memory to resize, VM.Console to run a safe command, VM.Allocate (and
  * Datastore.AllocateSpace on the root disk's storage) to deploy, adopt or delete.
  */
+/** What each permission map allows on each container path (maps are never changed once made). */
+const allowedCache = new WeakMap<PermissionMap, Map<string, Readonly<Record<AppAction, boolean>>>>();
+
+/** GET /apps's body per list (a list is made per caller's permission map, see AppsService.list). */
+const listBodies = new WeakMap<readonly unknown[], string>();
+
 export function appRoutes(deps: { apps: AppsService; auth: AuthService; rootfsStorage: string }): Router {
   const { apps, auth } = deps;
   const router = Router();
@@ -64,19 +70,34 @@ export function appRoutes(deps: { apps: AppsService; auth: AuthService; rootfsSt
    * failing after the click. The routes still check every request.
    */
   const withAllowed = <T extends { vmid: number | null }>(req: Request, app: T) => {
-    const caller = callerOf(req);
-    const allowed = Object.fromEntries(
-      Object.entries(ACTION_PRIVILEGES).map(([action, privileges]) => [
-        action,
-        privileges.every((privilege) => hasPrivilege(caller.permissions, containerPath(app), privilege)),
-      ]),
-    ) as Record<AppAction, boolean>;
+    const { permissions } = callerOf(req);
+    // Per caller's permission map (kept while auth caches it) and container: a list polled
+    // every few seconds asks the same questions each time.
+    let known = allowedCache.get(permissions);
+    if (!known) allowedCache.set(permissions, (known = new Map()));
+    const path = containerPath(app);
+    let allowed = known.get(path);
+    if (!allowed) {
+      allowed = Object.fromEntries(
+        Object.entries(ACTION_PRIVILEGES).map(([action, privileges]) => [
+          action,
+          privileges.every((privilege) => hasPrivilege(permissions, path, privilege)),
+        ]),
+      ) as Record<AppAction, boolean>;
+      known.set(path, allowed);
+    }
     return { ...app, allowed };
   };
 
   router.get('/apps', async (req, res) => {
     const { apps: list, pve } = await apps.list(callerOf(req));
-    res.json({ data: list.map((app) => withAllowed(req, app)), total: list.length, pve });
+    // The list is the same object while nothing changed (AppsService.list): so is its body.
+    let body = listBodies.get(list);
+    if (body === undefined) {
+      body = JSON.stringify({ data: list.map((app) => withAllowed(req, app)), total: list.length, pve });
+      listBodies.set(list, body);
+    }
+    res.type('json').send(body);
   });
   router.post('/apps', async (req, res) => {
     const caller = callerOf(req);

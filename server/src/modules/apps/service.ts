@@ -1,6 +1,6 @@
 import type { AppView } from '../../contract/apps.js';
 import { errors, type FieldErrors } from '../../core/errors.js';
-import { hasPrivilege } from '../auth/permissions.js';
+import { hasPrivilege, type PermissionMap } from '../auth/permissions.js';
 import type { Caller } from '../auth/service.js';
 import type { TaskEngine } from '../tasks/engine.js';
 import type { CatalogService } from './catalog/service.js';
@@ -24,6 +24,14 @@ export type { AppView };
  */
 export class AppsService {
   private readonly monitor: HealthMonitor;
+  /**
+   * Every app's view for one state of the store, the PVE snapshot and the health answers,
+   * and per caller's permission map the part they see: a list polled by many open tabs is
+   * made once per change, not once per request (issue 19).
+   */
+  private page:
+    | { key: readonly unknown[]; views: readonly AppView[]; seen: WeakMap<PermissionMap, AppView[]> }
+    | undefined;
 
   constructor(
     private readonly deps: AppsDeps & {
@@ -42,9 +50,20 @@ export class AppsService {
 
   /** Apps the caller may see (VM.Audit on their container), with PVE's live view. */
   async list(caller: Caller): Promise<{ apps: AppView[]; pve: { ok: boolean; reason?: string } }> {
-    const visible = this.deps.repository.list().filter((app) => this.canSee(caller, app));
     const { resources, pve } = await this.resources();
-    return { apps: visible.map((app) => this.view(app, pve.ok ? resources : null)), pve };
+    const records = this.deps.repository.list();
+    const domain = this.deps.network.settings.domain;
+    const key = [this.deps.repository.changes(), resources, this.monitor.version, domain, pve.reason];
+    if (!this.page || key.some((part, i) => part !== this.page!.key[i])) {
+      const views = records.map((app) => this.view(app, pve.ok ? resources : null, domain));
+      this.page = { key, views, seen: new WeakMap() };
+    }
+    let apps = this.page.seen.get(caller.permissions);
+    if (!apps) {
+      apps = this.page.views.filter((app) => this.canSee(caller, app));
+      this.page.seen.set(caller.permissions, apps);
+    }
+    return { apps, pve };
   }
 
   async get(hostname: string): Promise<AppView & { spec: AppSpec }> {
@@ -54,7 +73,7 @@ export class AppsService {
   /** One app's view (after an action on it): the same PVE figures the list uses. */
   private async viewOf(hostname: string): Promise<AppView> {
     const app = this.require(hostname);
-    const { resources, pve } = await this.resources();
+    const { resources, pve } = await this.resources({ fresh: true });
     return this.view(app, pve.ok ? resources : null);
   }
 
@@ -64,7 +83,7 @@ export class AppsService {
     return app;
   }
 
-  canSee(caller: Caller, app: AppRecord): boolean {
+  canSee(caller: Caller, app: { vmid: number | null }): boolean {
     return hasPrivilege(caller.permissions, app.vmid === null ? '/vms' : `/vms/${app.vmid}`, 'VM.Audit');
   }
 
@@ -219,19 +238,24 @@ export class AppsService {
     return app;
   }
 
-  private async resources(): Promise<{
-    resources: Map<string, ContainerResource>;
+  /** PVE's resource list from the shared snapshot (`fresh`: listed after this call began). */
+  private async resources(options: { fresh?: boolean } = {}): Promise<{
+    resources: ReadonlyMap<string, ContainerResource>;
     pve: { ok: boolean; reason?: string };
   }> {
     try {
-      return { resources: await this.deps.containers.resources(), pve: { ok: true } };
+      return { resources: await this.deps.containers.resources(options), pve: { ok: true } };
     } catch (error) {
       return { resources: new Map(), pve: { ok: false, reason: (error as Error).message } };
     }
   }
 
   /** `resources` null: PVE did not answer, so whether the container runs is unknown. */
-  private view(app: AppRecord, resources: Map<string, ContainerResource> | null): AppView {
+  private view(
+    app: AppRecord,
+    resources: ReadonlyMap<string, ContainerResource> | null,
+    domain: string = this.deps.network.settings.domain,
+  ): AppView {
     const resource = app.vmid === null ? undefined : resources?.get(`${app.node}/${app.vmid}`);
     const health = this.monitor.last(app.hostname) ?? null;
     let status: AppView['status'];
@@ -244,7 +268,7 @@ export class AppsService {
       hostname: app.hostname,
       name: app.spec.catalog?.name ?? app.hostname,
       catalogId: app.catalogId,
-      url: appUrl(app.hostname, this.deps.network.settings.domain),
+      url: appUrl(app.hostname, domain),
       node: app.node,
       vmid: app.vmid,
       state: app.state,

@@ -34,15 +34,21 @@ export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth,
     wanBridge: options.wanBridge,
     pct: pve.pct(),
     logger: log,
+    statusMode: config.status.mode,
+    intervalMs: options.reconcileIntervalMs,
   });
+  reconciler.afterPass.push(() => network.passed());
   services.provide('network', network);
   return {
     name: 'network',
     router: networkRoutes({ network, appliance, audit: new AuditRepository(store.db), auth }),
     start: () => reconciler.start(),
-    stop: () => reconciler.stop(),
+    stop: async () => {
+      await reconciler.stop();
+      await network.stop();
+    },
     status: async () => {
-      const status = await network.status();
+      const { value: status } = await network.sharedStatus();
       return { health: status.health, reasons: status.reasons, placement: status.placement };
     },
   };

@@ -50,6 +50,8 @@ export class NetworkReconciler {
   private site: ServiceSite | undefined;
   /** Other modules' services on the same site (the proxy). */
   readonly components: SiteComponent[] = [];
+  /** Told after every pass (the status measured before it is out of date). */
+  readonly afterPass: ((pass: PassResult) => void)[] = [];
 
   constructor(
     private readonly deps: {
@@ -233,6 +235,7 @@ export class NetworkReconciler {
   private finish(result: PassResult, started: number): PassResult {
     result.durationMs = Date.now() - started;
     this.last = result;
+    for (const listener of this.afterPass) listener(result);
     return result;
   }
 }

@@ -58,19 +58,21 @@ export function networkRoutes(deps: {
   });
 
   router.get('/system/infrastructure/status', canRead, async (_req, res) => {
-    const status = await network.status();
-    const wanAddress =
-      status.appliance?.state === 'running' ? await appliance.wanAddress().catch(() => undefined) : undefined;
+    // Polled by every open Overview: served from the shared measurement, with its age.
+    const { value: status, measuredAt, ageMs } = await network.sharedStatus();
+    const wanAddress = status.appliance?.state === 'running' ? (await network.wanAddress()).value : null;
     res.json({
       data: {
         placement: status.placement,
         health: status.health,
         reasons: status.reasons,
-        appliance: status.appliance ? { ...status.appliance, wanAddress: wanAddress ?? null } : null,
+        appliance: status.appliance ? { ...status.appliance, wanAddress } : null,
         services: { dhcp: status.dhcp, nat: status.nat, bridge: status.bridge },
         fallback: status.fallback,
         lastPass: status.lastPass,
         events: network.events(20),
+        measuredAt: measuredAt.toISOString(),
+        ageMs,
       },
     });
   });

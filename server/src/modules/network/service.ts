@@ -1,6 +1,7 @@
 import { AppError, errors } from '../../core/errors.js';
 import { nameTaken } from '../names/index.js';
 import type { Logger } from '../../core/logger.js';
+import { Measurement, type Measured } from '../../core/measure.js';
 import type { Pct } from '../pve/pct.js';
 import { ipToNumber, numberToIp, inSubnet } from './addresses.js';
 import { ApplianceError, type Appliance, type ApplianceState } from './appliance.js';
@@ -43,6 +44,15 @@ export interface ContainerNetwork {
  * then a reconciler pass makes it real before the call answers.
  */
 export class NetworkService {
+  /**
+   * The status, measured (several `pct exec`s on the appliance placement): shared by every
+   * reader and served with its age, never older than one reconcile interval, so a fault shows
+   * within one interval as the reconciler repairs within one (core/measure.ts).
+   */
+  private readonly measured: Measurement<NetworkStatus>;
+  /** The appliance's uplink address (one more exec into it), measured the same way. */
+  private readonly wan: Measurement<string | null>;
+
   constructor(
     private readonly deps: {
       repository: NetworkRepository;
@@ -52,8 +62,23 @@ export class NetworkService {
       wanBridge: string;
       pct: Pct;
       logger: Logger;
+      /** `per-call`: the reference, measured afresh for every request (config `status.mode`). */
+      statusMode: 'shared' | 'per-call';
+      intervalMs: number;
     },
-  ) {}
+  ) {
+    const ages = {
+      maxAgeMs: deps.intervalMs,
+      refreshAfterMs: Math.floor(deps.intervalMs / 2),
+      shared: deps.statusMode === 'shared',
+      onBackgroundError: (error: unknown) => deps.logger.warn({ err: error }, 'network status failed'),
+    };
+    this.measured = new Measurement({ ...ages, measure: () => this.measure() });
+    this.wan = new Measurement({
+      ...ages,
+      measure: async () => (await deps.appliance.wanAddress().catch(() => undefined)) ?? null,
+    });
+  }
 
   /** Lets another module's service live on the network's site (see SiteComponent). */
   addComponent(component: SiteComponent): void {
@@ -223,8 +248,36 @@ export class NetworkService {
     return { bridge: fallback ? this.deps.wanBridge : this.settings.bridge, ip: 'dhcp', fallback };
   }
 
-  /** What is true now, measured (never the last pass's memory of it). */
+  /**
+   * What is true now, measured after this call began (never the last pass's memory of it);
+   * callers that ask at the same time share the measurement.
+   */
   async status(): Promise<NetworkStatus> {
+    return (await this.measured.fresh()).value;
+  }
+
+  /** The status as last measured, at most one reconcile interval old, with its age: for readers that poll. */
+  sharedStatus(): Promise<Measured<NetworkStatus>> {
+    return this.measured.get();
+  }
+
+  /** The appliance's uplink address while it runs (null when unknown), shared like the status. */
+  wanAddress(): Promise<Measured<string | null>> {
+    return this.wan.get();
+  }
+
+  /** A pass changed the world: the next reader gets a new measurement (the old one meanwhile). */
+  passed(): void {
+    this.measured.markStale();
+    this.wan.markStale();
+  }
+
+  /** No measurement runs after this resolves (the store closes next). */
+  async stop(): Promise<void> {
+    await Promise.all([this.measured.stop(), this.wan.stop()]);
+  }
+
+  private async measure(): Promise<NetworkStatus> {
     const { repository, reconciler, bridge, appliance } = this.deps;
     const { initialized, settings } = repository.state();
     const reasons: string[] = [];

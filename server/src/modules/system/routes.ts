@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { openApiDocument } from '../../contract/routes.js';
+import { Measurement } from '../../core/measure.js';
 import type { ComponentStatus, ServiceModule } from '../../core/module.js';
 import type { Store } from '../../core/store/store.js';
 import { version } from '../../version.js';
@@ -9,6 +10,12 @@ export interface SystemOptions {
   /** Every module of the service, for their status. */
   modules: () => readonly ServiceModule[];
   startedAt: Date;
+  /**
+   * The components' status is measured (the network's and the proxy's by `pct exec`s): shared
+   * by concurrent callers and served with its age, at most `maxAgeMs` old (one reconcile
+   * interval); `per-call` measures afresh per request (the reference, config `status.mode`).
+   */
+  componentStatus: { mode: 'shared' | 'per-call'; maxAgeMs: number };
 }
 
 async function componentStatus(module: ServiceModule): Promise<ComponentStatus> {
@@ -24,7 +31,10 @@ async function componentStatus(module: ServiceModule): Promise<ComponentStatus> 
  * GET /status: version, uptime, store, each component's health with its reasons.
  * 503 only when the store is unusable: then the service cannot do anything.
  */
-function systemRoutes(options: SystemOptions): Router {
+function systemRoutes(
+  options: SystemOptions,
+  measured: Measurement<Record<string, ComponentStatus>>,
+): Router {
   const router = Router();
 
   router.get('/health', (_req, res) => {
@@ -33,10 +43,7 @@ function systemRoutes(options: SystemOptions): Router {
 
   router.get('/status', async (_req, res) => {
     const store = options.store.health();
-    const components: Record<string, ComponentStatus> = {};
-    for (const module of options.modules()) {
-      if (module.status) components[module.name] = await componentStatus(module);
-    }
+    const { value: components, measuredAt, ageMs } = await measured.get();
     // The service is down only when its own store is; a component that is not healthy
     // (Proxmox unreachable, the appliance stopped) degrades it, and says why.
     const degraded = Object.values(components).some((c) => c.health !== 'healthy');
@@ -55,6 +62,8 @@ function systemRoutes(options: SystemOptions): Router {
         ...(store.error ? { error: store.error } : {}),
       },
       components,
+      measuredAt: measuredAt.toISOString(),
+      ageMs,
     });
   });
 
@@ -76,5 +85,26 @@ function apiDocumentRoutes(): Router {
  * login; the API's own description, for any logged-in caller.
  */
 export function systemModule(options: SystemOptions): ServiceModule {
-  return { name: 'system', publicRouter: systemRoutes(options), router: apiDocumentRoutes() };
+  const { mode, maxAgeMs } = options.componentStatus;
+  const components = new Measurement({
+    shared: mode === 'shared',
+    maxAgeMs,
+    refreshAfterMs: Math.floor(maxAgeMs / 2),
+    measure: async (signal) => {
+      const statuses: Record<string, ComponentStatus> = {};
+      for (const module of options.modules()) {
+        if (signal.aborted) break;
+        if (module.status) statuses[module.name] = await componentStatus(module);
+      }
+      return statuses;
+    },
+  });
+  return {
+    name: 'system',
+    publicRouter: systemRoutes(options, components),
+    router: apiDocumentRoutes(),
+    // Stopped last (modules stop in reverse), still before the store closes: waits for the
+    // measurement in flight, which stops asking modules once aborted.
+    stop: () => components.stop(),
+  };
 }
