@@ -20,6 +20,7 @@ const BINARY = '/usr/sbin/apt-cacher-ng';
 const EVICT_INTERVAL_MS = 5 * 60_000;
 /** A status poll must not walk the cache each time either. */
 const SIZE_TTL_MS = 15_000;
+const INSTALL_RETRY_MS = 10 * 60_000;
 
 export interface PackageCacheStatus {
   enabled: boolean;
@@ -35,6 +36,8 @@ export interface PackageCacheStatus {
   bytes: { fromCache: number; fromInternet: number } | null;
   /** Share of the bytes served that came from the cache, 0–1; null before any transfer. */
   hitRatio: number | null;
+  /** Why it is not running, when installing it failed (retried every 10 minutes). */
+  error: string | null;
 }
 
 /**
@@ -52,6 +55,8 @@ export class PackageCache implements SiteComponent {
   private lastEviction = 0;
   private lastEvictionLimit: number | undefined;
   private sizeMemo: { at: number; bytes: number } | undefined;
+  /** The last failed install: retried after INSTALL_RETRY_MS, shown in the status. */
+  private installFailure: { at: number; message: string } | undefined;
 
   plan(settings: NetworkSettings): SitePlan {
     return { dnsRecords: [], upstreamPorts: [], apply: (site) => this.apply(site, settings) };
@@ -77,7 +82,17 @@ export class PackageCache implements SiteComponent {
     }
     const confChanged = writeFileIfChanged(site.local(PACKAGE_CACHE_CONF), renderPackageCacheConf(settings));
     if (!(await this.installed(site))) {
-      await aptInstall(site, ['apt-cacher-ng']);
+      // A cache that cannot be installed (mirror down) must not fail the network's pass, nor
+      // run apt on every pass: apps deploy without it (no proxy) until a retry works.
+      if (this.installFailure && Date.now() - this.installFailure.at < INSTALL_RETRY_MS) return [];
+      try {
+        await aptInstall(site, ['apt-cacher-ng']);
+      } catch (error) {
+        const repeated = this.installFailure?.message === (error as Error).message;
+        this.installFailure = { at: Date.now(), message: (error as Error).message };
+        return repeated ? [] : [`package cache not available: ${this.installFailure.message}`];
+      }
+      this.installFailure = undefined;
       this.installedFor = initPidOf(site);
       actions.push('installed apt-cacher-ng in the appliance (package cache)');
     } else if (confChanged) actions.push(`${PACKAGE_CACHE_CONF} written`);
@@ -132,6 +147,7 @@ export class PackageCache implements SiteComponent {
       requests: null,
       bytes: null,
       hitRatio: null,
+      error: this.installFailure?.message ?? null,
     };
   }
 
