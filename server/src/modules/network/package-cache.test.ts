@@ -81,4 +81,3 @@ describe('package cache', () => {
     assert.equal(transferStats('').hitRatio, null);
   });
 });
-});
