@@ -48,10 +48,13 @@ async function cacheStatus(): Promise<PackageCacheStatus> {
   return status.data.packageCache;
 }
 
-/** Requests for nginx's .deb files the rig's internet saw (whatever its own cache did). */
+/**
+ * Requests for nginx's .deb files the rig's internet saw (whatever its own cache did), from
+ * the archive or the security archive (pool/updates/: trixie's nginx has security updates).
+ */
 function internetNginxFetches(): number {
   const log = readFileSync(path.join(rig.paths.logDir, 'internet.log'), 'utf8');
-  return log.split('\n').filter((line) => /\/pool\/main\/n\/nginx\/\S+\.deb /.test(line)).length;
+  return log.split('\n').filter((line) => / \/\S*\/pool\/(updates\/)?main\/n\/nginx\/\S+\.deb /.test(line)).length;
 }
 
 async function deploy(hostname: string): Promise<{ vmid: number; seconds: number }> {
