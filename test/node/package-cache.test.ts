@@ -54,7 +54,8 @@ async function cacheStatus(): Promise<PackageCacheStatus> {
  */
 function internetNginxFetches(): number {
   const log = readFileSync(path.join(rig.paths.logDir, 'internet.log'), 'utf8');
-  return log.split('\n').filter((line) => / \/\S*\/pool\/(updates\/)?main\/n\/nginx\/\S+\.deb /.test(line)).length;
+  return log.split('\n').filter((line) => / \/\S*\/pool\/(updates\/)?main\/n\/nginx\/\S+\.deb /.test(line))
+    .length;
 }
 
 async function deploy(hostname: string): Promise<{ vmid: number; seconds: number }> {
