@@ -25,6 +25,7 @@ export const DEPLOY_STEPS = [
   'create',
   'start',
   'lease',
+  'package-cache',
   'install',
   'route',
   'health',

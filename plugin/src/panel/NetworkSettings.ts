@@ -1,6 +1,6 @@
 /**
  * Proximity.panel.NetworkSettings: the LAN's subnet, ranges, lease time, domain, upstream
- * DNS and placement. Saving reconfigures DHCP/DNS at once; the API checks the ranges against
+ * DNS, placement and the appliance's package cache. Saving reconfigures DHCP/DNS at once; the API checks the ranges against
  * each other and its field errors land on the fields. Needs Sys.Modify to change.
  */
 interface Settings {
@@ -13,6 +13,7 @@ interface Settings {
   leaseSeconds: number;
   domain: string;
   upstreamDns: string[];
+  packageCache: { enabled: boolean; maxSizeMb: number };
 }
 type Form = {
   findField(name: string): { markInvalid(message: string): void } | null;
@@ -40,6 +41,8 @@ function flatten(settings: Settings) {
     leaseHours: settings.leaseSeconds / 3600,
     domain: settings.domain,
     upstreamDns: settings.upstreamDns.join(', '),
+    'packageCache.enabled': settings.packageCache.enabled,
+    'packageCache.maxSizeMb': settings.packageCache.maxSizeMb,
   };
 }
 
@@ -87,6 +90,22 @@ Ext.define('Proximity.panel.NetworkSettings', {
       },
       text('domain', gettext('Domain')),
       text('upstreamDns', gettext('Upstream DNS servers')),
+      {
+        xtype: 'checkbox',
+        name: 'packageCache.enabled',
+        fieldLabel: gettext('Package cache'),
+        boxLabel: gettext('apps fetch Debian packages through the appliance'),
+        inputValue: 'on',
+        uncheckedValue: 'off',
+      },
+      {
+        xtype: 'numberfield',
+        name: 'packageCache.maxSizeMb',
+        fieldLabel: gettext('Package cache size (MiB)'),
+        minValue: 64,
+        maxValue: 1048576,
+        allowDecimals: false,
+      },
     ];
     this.tbar = [
       {
@@ -127,6 +146,10 @@ Ext.define('Proximity.panel.NetworkSettings', {
       upstreamDns: String(v.upstreamDns)
         .split(/[\s,]+/)
         .filter(Boolean),
+      packageCache: {
+        enabled: v['packageCache.enabled'] === 'on',
+        maxSizeMb: Number(v['packageCache.maxSizeMb']),
+      },
     };
     this.setLoading(gettext('Saving...'));
     try {

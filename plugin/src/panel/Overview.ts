@@ -1,6 +1,6 @@
 /**
  * Proximity.panel.Overview: the infrastructure at a glance (bridge, appliance, DHCP/DNS,
- * NAT, reverse proxy), app counts and recent network events, with the repair actions an
+ * NAT, reverse proxy, package cache), app counts and recent network events, with the repair actions an
  * admin reaches for first. Repairs need Sys.Modify (PVE's own privilege for node network
  * changes) and are disabled without it.
  */
@@ -15,9 +15,19 @@ interface Infrastructure {
     dhcp: { running: boolean; leaseCount: number };
     nat: { present: boolean; ipForward: boolean };
     bridge: { name: string; ok: boolean; exists: boolean; up: boolean; conflict?: string };
+    packageCache?: PackageCache;
   };
   fallback: { active: boolean; reason?: string };
   events: { id: number; at: string; kind: string; message: string }[];
+}
+interface PackageCache {
+  enabled: boolean;
+  available: boolean;
+  running: boolean;
+  maxSizeMb: number;
+  sizeBytes: number | null;
+  requests: { hits: number; misses: number } | null;
+  hitRatio: number | null;
 }
 interface ProxyStatus {
   health: string;
@@ -72,7 +82,27 @@ function rows(infra: Infrastructure, proxy: ProxyStatus): Row[] {
         : proxy.reasons.join('; '),
     },
   );
+  const cache = infra.services.packageCache;
+  if (cache?.available) list.push(packageCacheRow(cache));
   return list;
+}
+
+/** Size against its limit and the share of bytes served from the cache (network settings turn it off). */
+function packageCacheRow(cache: PackageCache): Row {
+  const component = gettext('Package cache');
+  if (!cache.enabled)
+    return { component, health: 'off', detail: gettext('turned off in the network settings') };
+  const size =
+    cache.sizeBytes === null ? '' : `${Proximity.Utils.bytes(cache.sizeBytes)} of ${cache.maxSizeMb} MiB`;
+  const ratio =
+    cache.hitRatio === null || !cache.requests
+      ? gettext('no downloads yet')
+      : `${Math.round(cache.hitRatio * 100)}% from cache (${cache.requests.hits} hits, ${cache.requests.misses} misses)`;
+  return {
+    component,
+    health: ok(cache.running),
+    detail: cache.running ? `apt-cacher-ng, ${size}, ${ratio}` : gettext('apt-cacher-ng not running'),
+  };
 }
 
 Ext.define('Proximity.panel.Overview', {

@@ -139,7 +139,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   r('get', '/system/proxy/metrics', sysAudit, 'Caddy’s Prometheus metrics'),
   r('get', '/system/proxy/ca.crt', sysAudit, 'Caddy’s internal CA certificate'),
 
-  r('get', '/system/network/status', sysAudit, 'bridge, DHCP/DNS, NAT and appliance'),
+  r('get', '/system/network/status', sysAudit, 'bridge, DHCP/DNS, NAT, appliance and package cache'),
   r('post', '/system/network/initialize', sysModify, 'set the network up'),
   r('post', '/system/network/rebuild-bridge', sysModify, 'rewrite and reload the bridge'),
   r(

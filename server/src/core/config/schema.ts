@@ -133,7 +133,8 @@ export const configSchema = z.strictObject({
           /** A Debian template; dnsmasq and nftables are installed into it unless present. */
           template: z.string().min(1).default('local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst'),
           storage: z.string().min(1).default('local-lvm'),
-          diskGb: z.int().min(1).max(64).default(2),
+          // 4 GiB: the package cache (1 GiB by default, network settings) lives on it too.
+          diskGb: z.int().min(1).max(64).default(4),
           memoryMb: z.int().min(64).max(8192).default(256),
           cores: z.int().min(1).max(8).default(1),
         })

@@ -3,6 +3,7 @@ import { CommandError, runChecked } from '../pve/executor/executor.js';
 import type { PveService } from '../pve/service.js';
 import type { NetworkSettings } from './settings.js';
 import { ApplianceSite } from './site/appliance.js';
+import type { ServiceSite } from './site/site.js';
 
 type ApplianceConfig = Config['network']['appliance'];
 
@@ -28,6 +29,19 @@ const REQUIRED_TOOLS = [
 
 /** The appliance could not be made ready: the status says "fallback" with this reason. */
 export class ApplianceError extends Error {}
+
+/** apt-get update + install of Debian packages on a site; throws ApplianceError with apt's last words. */
+export async function aptInstall(site: ServiceSite, packages: readonly string[]): Promise<void> {
+  const apt = (args: string[]) =>
+    site.run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], { timeoutMs: 600_000 });
+  const update = await apt(['update']);
+  const install =
+    update.code === 0 ? await apt(['install', '-y', '--no-install-recommends', ...packages]) : update;
+  if (install.code !== 0) {
+    const why = (install.stderr.trim() || install.stdout.trim()).split('\n').slice(-2).join(' ');
+    throw new ApplianceError(`the appliance lacks ${packages.join(', ')} and installing failed: ${why}`);
+  }
+}
 
 /**
  * The network appliance: a privileged dual-NIC container (eth0 on the node's uplink by
@@ -162,24 +176,16 @@ export class Appliance {
     for (const tool of REQUIRED_TOOLS) {
       if ((await site.run(['which', tool.binary])).code !== 0) missing.push(tool);
     }
-    const actions = missing.length === 0 ? [] : await this.aptInstall(site, missing);
+    const actions = missing.length === 0 ? [] : await this.installMissing(site, missing);
     return [...actions, ...(await this.disablePackagedUnits(site))];
   }
 
-  private async aptInstall(
+  private async installMissing(
     site: ApplianceSite,
     missing: (typeof REQUIRED_TOOLS)[number][],
   ): Promise<string[]> {
     const packages = missing.map((tool) => tool.pkg);
-    const apt = (args: string[]) =>
-      site.run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], { timeoutMs: 600_000 });
-    const update = await apt(['update']);
-    const install =
-      update.code === 0 ? await apt(['install', '-y', '--no-install-recommends', ...packages]) : update;
-    if (install.code !== 0) {
-      const why = (install.stderr.trim() || install.stdout.trim()).split('\n').slice(-2).join(' ');
-      throw new ApplianceError(`the appliance lacks ${packages.join(', ')} and installing failed: ${why}`);
-    }
+    await aptInstall(site, packages);
     return [`installed ${packages.join(', ')} in the appliance`];
   }
 

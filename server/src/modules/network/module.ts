@@ -2,6 +2,7 @@ import type { ModuleFactory } from '../../core/module.js';
 import { AuditRepository } from '../audit/repository.js';
 import { Appliance } from './appliance.js';
 import { BridgeManager } from './bridge.js';
+import { PackageCache } from './package-cache.js';
 import { NetworkReconciler } from './reconciler.js';
 import { NetworkRepository } from './repository.js';
 import { networkRoutes } from './routes.js';
@@ -26,8 +27,11 @@ export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth,
     logger: log,
     intervalMs: options.reconcileIntervalMs,
   });
+  const packageCache = new PackageCache();
+  reconciler.components.push(packageCache);
   const network = new NetworkService({
     repository,
+    packageCache,
     reconciler,
     bridge,
     appliance,

@@ -66,8 +66,13 @@ export function networkRoutes(deps: {
         placement: status.placement,
         health: status.health,
         reasons: status.reasons,
-        appliance: status.appliance ? { ...status.appliance, wanAddress } : null,
-        services: { dhcp: status.dhcp, nat: status.nat, bridge: status.bridge },
+        appliance: status.appliance ? { ...status.appliance, wanAddress: wanAddress ?? null } : null,
+        services: {
+          dhcp: status.dhcp,
+          nat: status.nat,
+          bridge: status.bridge,
+          packageCache: status.packageCache,
+        },
         fallback: status.fallback,
         lastPass: status.lastPass,
         events: network.events(20),
@@ -115,7 +120,11 @@ export function networkRoutes(deps: {
     // A merge of the fields sent onto the current settings (README.md, Network): a body that names
     // no field changes nothing, and nothing is reset to a default by omission.
     const sent: unknown = req.body;
-    const merged = isPlainObject(sent) ? { ...settingsToInput(network.settings), ...sent } : sent;
+    const current = settingsToInput(network.settings);
+    const merged = isPlainObject(sent) ? { ...current, ...sent } : sent;
+    // One level deeper for packageCache: {"packageCache":{"enabled":false}} keeps the size.
+    if (isPlainObject(merged) && isPlainObject(sent) && isPlainObject(sent.packageCache))
+      merged.packageCache = { ...(current.packageCache as object), ...sent.packageCache };
     const settings = parseInput(networkSettingsSchema, merged, 'settings');
     await network.updateSettings(settings);
     record(req, 'network.settings', null, settingsToInput(settings));

@@ -8,6 +8,7 @@ import { ApplianceError, type Appliance, type ApplianceState } from './appliance
 import type { BridgeManager, BridgeStatus } from './bridge.js';
 import { DnsService } from './dns.js';
 import { NatService, type NatState } from './nat.js';
+import type { PackageCache, PackageCacheStatus } from './package-cache.js';
 import type { Fallback, NetworkReconciler, PassResult } from './reconciler.js';
 import type { LeaseRow, NameRow, NetworkRepository, ReservationRow } from './repository.js';
 import type { NetworkSettings } from './settings.js';
@@ -30,6 +31,7 @@ export interface NetworkStatus {
   nat: NatState;
   fallback: (Fallback & { active: true }) | { active: false };
   lastPass: Omit<PassResult, 'failure'> | null;
+  packageCache: PackageCacheStatus;
 }
 
 /** Where new app containers go: proximity-lan, or the uplink while the appliance is down. */
@@ -57,6 +59,7 @@ export class NetworkService {
     private readonly deps: {
       repository: NetworkRepository;
       reconciler: NetworkReconciler;
+      packageCache: PackageCache;
       bridge: BridgeManager;
       appliance: Appliance;
       wanBridge: string;
@@ -291,6 +294,7 @@ export class NetworkService {
     const pid = site ? await new DnsService(site).pid() : undefined;
     const nat = site ? await new NatService(site).state() : { present: false, ipForward: false };
     const leaseCount = repository.leases().length;
+    const packageCache = await this.packageCacheStatus(site, settings);
 
     let health: Health = 'healthy';
     const down = (reason: string) => {
@@ -311,6 +315,8 @@ export class NetworkService {
       if (pid === undefined) down('DHCP/DNS (dnsmasq) is not running');
       if (site && !nat.present) degraded('the NAT rules are missing');
       if (site && !nat.ipForward) degraded('IPv4 forwarding is off');
+      if (site && packageCache.enabled && packageCache.available && !packageCache.running)
+        degraded('the package cache (apt-cacher-ng) is not running');
       if (reconciler.fallback)
         degraded(`fallback: containers use ${this.deps.wanBridge}: ${reconciler.fallback.reason}`);
     }
@@ -326,7 +332,26 @@ export class NetworkService {
       nat,
       fallback: reconciler.fallback ? { active: true, ...reconciler.fallback } : { active: false },
       lastPass: last ? withoutFailure(last) : null,
+      packageCache,
     };
+  }
+
+  /** The package cache's part of the status: on, running, size, hits (network/package-cache.ts). */
+  private packageCacheStatus(site: ServiceSite | undefined, settings: NetworkSettings) {
+    return this.deps.packageCache
+      .status(site, settings)
+      .catch(() => this.deps.packageCache.unknown(settings));
+  }
+
+  /**
+   * The apt proxy a new app container is given (http://<gateway>:3142), or undefined when
+   * the cache is off, the network is in fallback or apt-cacher-ng is not running: apt
+   * pointed at a cache that does not answer would fail the deploy.
+   */
+  async packageCacheProxy(): Promise<string | undefined> {
+    if (this.deps.reconciler.fallback) return undefined;
+    const site = await this.currentSite().catch(() => undefined);
+    return this.deps.packageCache.proxyFor(site, this.settings).catch(() => undefined);
   }
 
   /**

@@ -8,6 +8,12 @@ import { cidrSchema, hostnameSchema, inSubnet, ipToNumber, ipv4Schema } from './
  */
 const onlyWhenValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 
+export const packageCacheSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  // The appliance's disk holds it: 1 GiB by default (its rootfs is 4 GiB).
+  maxSizeMb: z.int().min(64).max(1_048_576).default(1024),
+});
+
 const range = z.strictObject({ start: ipv4Schema, end: ipv4Schema });
 
 /**
@@ -41,6 +47,13 @@ export const networkSettingsSchema = z
       )
       .default('prox.local'),
     upstreamDns: z.array(ipv4Schema).min(1).max(4).default(['1.1.1.1', '9.9.9.9']),
+    /**
+     * Debian's apt-cacher-ng in the appliance, on the gateway's port 3142: app containers
+     * fetch their Debian packages through it, so a second deploy downloads nothing it has.
+     * apt-cacher-ng has no size limit of its own: Proximity evicts the least recently used
+     * packages above maxSizeMb (network/package-cache.ts). Only with placement "appliance".
+     */
+    packageCache: packageCacheSchema.default({ enabled: true, maxSizeMb: 1024 }),
   })
   .superRefine((settings, ctx) => {
     const issue = (path: (string | number)[], message: string) =>

@@ -8,6 +8,7 @@ import { AppContainers } from '../containers.js';
 import { probe } from '../health.js';
 import { auditFinished, type AppsDeps } from '../deps.js';
 import { ensureRoute, releaseLease, removeRoute } from '../routing.js';
+import { packageCacheStep } from './package-cache.js';
 
 export const DEPLOY_KIND = 'app.deploy';
 
@@ -36,7 +37,8 @@ const LEASE_TIMEOUT_MS = 120_000;
 const OUTPUT_LINES_LOGGED = 20;
 
 /**
- * The deploy: allocate → template → create → start → lease → install → route → health.
+ * The deploy: allocate → template → create → start → lease → package-cache → install → route →
+ * health.
  * Each step checks what is already there before it acts (a resumed task runs its interrupted
  * step again), records its intent in the task's data before a side effect, and has an undo
  * that tolerates a step that never ran or ran halfway. The app's row, which reserved the
@@ -185,6 +187,7 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
           }
         },
       },
+      packageCacheStep(deps, vmidOf),
       {
         name: 'install',
         async run(ctx) {

@@ -150,6 +150,7 @@ describe('network settings', () => {
       leaseSeconds: 43200,
       domain: 'prox.local',
       upstreamDns: ['1.1.1.1', '9.9.9.9'],
+      packageCache: { enabled: true, maxSizeMb: 1024 },
     });
   });
 
