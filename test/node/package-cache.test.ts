@@ -28,6 +28,9 @@ import { currentRig } from './support.js';
 const rig = currentRig();
 const CLIENT = 4701;
 const PROXY_FILE = '/etc/apt/apt.conf.d/00proximity-package-cache';
+const DETECT = '/usr/local/lib/proximity/apt-proxy-detect';
+/** web1, deployed while the cache was on: its apt must not break when the cache goes off. */
+let firstVmid: number;
 const { config, hostDir, interfacesDir } = lanBackendConfig({
   reconcileIntervalMs: 5000,
   appliance: { template: `local:vztmpl/${RIG_DEBIAN_TEMPLATE}`, diskGb: 3, memoryMb: 512 },
@@ -116,7 +119,10 @@ describe('the package cache on the appliance', () => {
     figures.push(`deploy nginx, cache cold: ${first.seconds.toFixed(1)} s`);
     const proxyFile = await inCt(first.vmid, ['cat', PROXY_FILE]);
     assert.equal(proxyFile.code, 0, 'the deploy gave apt the proxy');
-    assert.match(proxyFile.stdout, /^Acquire::http::Proxy "http:\/\/10\.20\.0\.1:3142";$/m);
+    assert.match(proxyFile.stdout, new RegExp(`^Acquire::http::Proxy-Auto-Detect "${DETECT}";$`, 'm'));
+    const detected = await inCt(first.vmid, [DETECT]);
+    assert.equal(detected.stdout.trim(), 'http://10.20.0.1:3142', 'the cache answers: apt uses it');
+    firstVmid = first.vmid;
     const fetchesAfterFirst = internetNginxFetches();
     assert.ok(fetchesAfterFirst > fetchesBefore, 'the first deploy fetched nginx from the internet');
     const afterFirst = await cacheStatus();
@@ -163,5 +169,10 @@ describe('the package cache on the appliance', () => {
     assert.notEqual((await inCt(third.vmid, ['test', '-e', PROXY_FILE])).code, 0, 'no proxy file');
     const dump = await inCt(third.vmid, ['apt-config', 'dump', 'Acquire::http::Proxy']);
     assert.doesNotMatch(dump.stdout, /3142/);
+    // The app made while the cache was on asks the cache, finds it gone, and goes direct.
+    const detected = await inCt(firstVmid, [DETECT]);
+    assert.equal(detected.stdout.trim(), 'DIRECT', 'an older app does not wait on a cache that is off');
+    const update = await inCt(firstVmid, ['apt-get', 'update'], 300_000);
+    assert.equal(update.code, 0, `apt in the older app after the cache went off: ${update.stderr}`);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { evictOverLimit, transferStats } from './package-cache.js';
 import { defaultNetworkSettings, networkSettingsSchema } from './settings.js';
-import { renderAptProxyConf, renderPackageCacheConf } from './render/apt-cacher-ng.js';
+import { renderAptProxyConf, renderAptProxyDetect, renderPackageCacheConf } from './render/apt-cacher-ng.js';
 
 const goldenDir = path.join(import.meta.dirname, 'render', 'golden');
 function assertGolden(name: string, actual: string): void {
@@ -21,6 +21,8 @@ describe('package cache', () => {
     assert.match(conf, /^BindAddress: 10\.20\.0\.1$/m);
     assert.doesNotMatch(conf, /PassThroughPattern/);
     assertGolden('apt-proxy.conf', renderAptProxyConf('10.20.0.1'));
+    assertGolden('apt-proxy-detect.sh', renderAptProxyDetect('10.20.0.1'));
+    assert.throws(() => renderAptProxyDetect('10.20.0.1/x; reboot'));
     assert.throws(() => renderAptProxyConf('10.20.0.1"; Acquire::x "y'));
   });
 

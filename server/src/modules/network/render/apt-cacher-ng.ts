@@ -44,11 +44,32 @@ ExThreshold: 4
  */
 export const APT_PROXY_FILE = '/etc/apt/apt.conf.d/00proximity-package-cache';
 
+/**
+ * Where apt asks whether to use the cache (Acquire::http::Proxy-Auto-Detect): a container made
+ * while the cache was on must not break when it is turned off or the appliance is away, so the
+ * proxy is whatever answers now, else DIRECT.
+ */
+export const APT_PROXY_DETECT = '/usr/local/lib/proximity/apt-proxy-detect';
+
 export function renderAptProxyConf(gateway: string): string {
-  const address = ipv4Schema.parse(gateway);
-  return `// Written by Proximity: Debian packages come through the network appliance's package cache.
-// Removed by the next deploy when the cache is turned off (network settings, packageCache).
-Acquire::http::Proxy "http://${address}:${PACKAGE_CACHE_PORT}";
+  ipv4Schema.parse(gateway);
+  return `// Written by Proximity: Debian packages come through the network appliance's package cache
+// while it answers (${APT_PROXY_DETECT} decides), directly from the mirrors otherwise.
+Acquire::http::Proxy-Auto-Detect "${APT_PROXY_DETECT}";
 Acquire::https::Proxy "DIRECT";
+`;
+}
+
+/** The detect script apt runs: the cache's URL if its port answers within a second, else DIRECT. */
+export function renderAptProxyDetect(gateway: string): string {
+  const address = ipv4Schema.parse(gateway);
+  return `#!/bin/bash
+# Written by Proximity: apt's proxy for Debian packages is the network appliance's package
+# cache while it answers, else none (DIRECT).
+if timeout 1 bash -c ': < /dev/tcp/${address}/${PACKAGE_CACHE_PORT}' 2>/dev/null; then
+  echo "http://${address}:${PACKAGE_CACHE_PORT}"
+else
+  echo DIRECT
+fi
 `;
 }
