@@ -4,7 +4,15 @@ import { hasPrivilege } from '../auth/permissions.js';
 import type { Caller } from '../auth/service.js';
 import type { TaskEngine } from '../tasks/engine.js';
 import type { CatalogService } from './catalog/service.js';
-import { appUrl, type AdoptInput, type AppRecord, type AppSpec, type DeployInput } from './app.js';
+import {
+  appAddress,
+  appKind,
+  appLink,
+  type AdoptInput,
+  type AppRecord,
+  type AppSpec,
+  type DeployInput,
+} from './app.js';
 import type { ContainerResource } from './containers.js';
 import { DELETE_KIND, type DeleteTaskInput } from './delete.js';
 import { startDeploy } from './deploy/index.js';
@@ -244,7 +252,9 @@ export class AppsService {
       hostname: app.hostname,
       name: app.spec.catalog?.name ?? app.hostname,
       catalogId: app.catalogId,
-      url: appUrl(app.hostname, this.deps.network.settings.domain),
+      kind: appKind(app.spec),
+      url: appLink(app.hostname, this.deps.network.settings.domain, app.spec),
+      address: appAddress(app.hostname, this.deps.network.settings.domain, app.spec),
       node: app.node,
       vmid: app.vmid,
       state: app.state,
@@ -253,6 +263,7 @@ export class AppsService {
       ip: app.ip,
       mac: app.mac,
       port: app.spec.port.port,
+      protocol: app.spec.port.protocol,
       cpu: resource?.cpu ?? null,
       memory: resource?.maxmem ? { used: resource.mem ?? 0, max: resource.maxmem } : null,
       uptime: resource?.uptime ?? null,
