@@ -102,6 +102,8 @@ export const appViewSchema = z.object({
   hostname: z.string(),
   name: z.string(),
   catalogId: z.string().nullable(),
+  /** The catalog entry's icon when it is an image data URI (never a remote URL). */
+  icon: z.string().optional(),
   /** `web`: served by the proxy at `url`; `tcp`: a TCP service, reached at `address`. */
   kind: z.enum(['web', 'tcp']),
   /** A web app's URL; a TCP service's is `tcp://<name>.<domain>:<port>` (no page is there). */

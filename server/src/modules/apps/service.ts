@@ -238,6 +238,15 @@ export class AppsService {
     }
   }
 
+  /**
+   * The catalog entry's icon, only when it is an image data URI: the UI loads nothing from
+   * the internet (a remote logo URL stays in the catalog; the UI draws a letter tile).
+   */
+  private icon(app: AppRecord): { icon?: string } {
+    const icon = app.catalogId === null ? undefined : this.deps.catalog.get(app.catalogId)?.icon;
+    return icon?.startsWith('data:image/') ? { icon } : {};
+  }
+
   /** `resources` null: PVE did not answer, so whether the container runs is unknown. */
   private view(app: AppRecord, resources: Map<string, ContainerResource> | null): AppView {
     const resource = app.vmid === null ? undefined : resources?.get(`${app.node}/${app.vmid}`);
@@ -252,6 +261,7 @@ export class AppsService {
       hostname: app.hostname,
       name: app.spec.catalog?.name ?? app.hostname,
       catalogId: app.catalogId,
+      ...this.icon(app),
       kind: appKind(app.spec),
       url: appLink(app.hostname, this.deps.network.settings.domain, app.spec),
       address: appAddress(app.hostname, this.deps.network.settings.domain, app.spec),
