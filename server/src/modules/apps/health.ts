@@ -52,9 +52,13 @@ function lastLine(text: string): string {
 
 /**
  * A TCP service's probe: a connect to ip:port from the network's site, as a LAN client
- * connects. bash's /dev/tcp (both sites are Debian: bash is essential there, netcat is not);
- * the address and port are arguments of the script, never part of its text.
+ * connects. bash's /dev/tcp where there is bash (a Debian appliance or node: essential
+ * there, netcat is not), busybox's `nc -z` otherwise; the address and port are arguments
+ * of the script, never part of its text.
  */
+const CONNECT_SCRIPT =
+  'if command -v bash >/dev/null 2>&1; then exec bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$1" "$2"; fi; exec nc -z -w 5 "$1" "$2"';
+
 export async function probeTcp(
   site: Pick<ServiceSite, 'run'>,
   target: { ip: string; port: number },
@@ -62,9 +66,9 @@ export async function probeTcp(
   const argv = [
     'timeout',
     String(PROBE_SECONDS),
-    'bash',
+    'sh',
     '-c',
-    'exec 3<>"/dev/tcp/$1/$2"',
+    CONNECT_SCRIPT,
     'probe',
     target.ip,
     String(target.port),
