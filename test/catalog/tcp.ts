@@ -72,7 +72,8 @@ export async function tcpServiceAnswers(options: {
   values: Record<string, string>;
 }): Promise<string | undefined> {
   const resolved = (await dig(options.client, `${options.name}.prox.local`)).split('\n');
-  if (resolved.length !== 1 || resolved[0] !== options.expectIp)
+  // The container's own address only (a record and its DHCP lease may both answer it).
+  if (resolved[0] === '' || resolved.some((ip) => ip !== options.expectIp))
     return `${options.name}.prox.local resolves to ${resolved.join(', ') || 'nothing'}, not to its container ${options.expectIp}`;
   for (const exchange of EXCHANGES[options.id] ?? [options.id]) {
     const argv = [process.execPath, '-e', CLIENT_SCRIPT, exchange, options.expectIp, String(options.port)];
