@@ -16,6 +16,7 @@ import { createLogger } from '../../server/src/core/logger.js';
 import { PveService } from '../../server/src/modules/pve/service.js';
 import { settledTask, tearDownApps } from '../node/apps-support.js';
 import { currentRig } from '../node/support.js';
+import { RIG_DEBIAN_TEMPLATE } from '../rig/pve-sim/config.js';
 import {
   LOGINS,
   UI_URL,
@@ -130,8 +131,21 @@ before(async () => {
   await preparePage(rig);
   const dir = path.join(rig.paths.base, 'backend');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ui = uiBackendConfig(rig, dir) as {
+    network: { appliance: Record<string, unknown> } & Record<string, unknown>;
+  };
   const config = {
-    ...uiBackendConfig(rig, dir),
+    ...ui,
+    // The appliance from PVE's Debian 13 template, as on a node (and in the catalog test).
+    network: {
+      ...ui.network,
+      appliance: {
+        ...ui.network.appliance,
+        template: `local:vztmpl/${RIG_DEBIAN_TEMPLATE}`,
+        diskGb: 2,
+        memoryMb: 512,
+      },
+    },
     apps: {
       catalogDirs: [catalogWithIcons()],
       // Real community-scripts entries: their logos are remote URLs.
@@ -143,19 +157,6 @@ before(async () => {
   hostDir = loaded.network.hostDir;
   interfacesDir = loaded.network.interfacesDir;
   pve = new PveService(loaded, createLogger('silent'));
-  const network = await initializeNetwork(backend.apiUrl, backend.ca);
-  assert.equal(network.health, 'healthy', JSON.stringify(network.reasons));
-  // An app for the Apps view: the rig's busybox app, deployed through the API.
-  const deploy = await callApi<{ taskId: string }>(backend.apiUrl, backend.ca, 'POST', '/apps', {
-    catalog_id: 'icon-remote',
-    hostname: 'iconapp',
-  });
-  assert.equal(deploy.status, 202, JSON.stringify(deploy.error));
-  const api = async <T>(method: string, apiPath: string) =>
-    callApi<T>(backend.apiUrl, backend.ca, method, apiPath);
-  const task = await settledTask(api, deploy.data.taskId, 180_000);
-  assert.equal(task.state, 'succeeded', task.error ?? '');
-
   browser = await launchBrowser();
   // The rig offline, as far as the page can tell: only the node itself answers.
   await browser.context.route('**/*', async (route) => {
@@ -229,6 +230,19 @@ describe('app icons without the internet', () => {
 
   it('the Apps view draws the same tile for a deployed app', async () => {
     const { page } = browser;
+    const network = await initializeNetwork(backend.apiUrl, backend.ca);
+    assert.equal(network.health, 'healthy', JSON.stringify(network.reasons));
+    // An app for the Apps view: the rig's busybox app, deployed through the API.
+    const deploy = await callApi<{ taskId: string }>(backend.apiUrl, backend.ca, 'POST', '/apps', {
+      catalog_id: 'icon-remote',
+      hostname: 'iconapp',
+    });
+    assert.equal(deploy.status, 202, JSON.stringify(deploy.error));
+    const api = async <T>(method: string, apiPath: string) =>
+      callApi<T>(backend.apiUrl, backend.ca, method, apiPath);
+    const task = await settledTask(api, deploy.data.taskId, 180_000);
+    assert.equal(task.state, 'succeeded', task.error ?? '');
+
     await openEntry(page, 'Apps');
     await page.locator('.x-grid-item', { hasText: 'iconapp' }).first().waitFor({ timeout: 30_000 });
     const [app] = (await iconsIn(page, 'proximityApps')).filter((row) => row.text.includes('iconapp'));
