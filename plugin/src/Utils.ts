@@ -83,6 +83,15 @@ Ext.define('Proximity.Utils', {
     return `<a href="${encode(url)}" target="_blank" rel="noopener noreferrer">${encode(url)}</a>`;
   },
 
+  /**
+   * Where an app is reached: a web app's URL as a link; a TCP service (a database, a broker)
+   * has no page, so it says so and shows the address clients connect to, not a link.
+   */
+  addressRenderer(app: { kind?: string; url: string; address?: string }): string {
+    if (app.kind !== 'tcp') return Proximity.Utils.linkRenderer(app.url);
+    return `<i class="fa fa-plug fa-fw"></i> ${encode(gettext('TCP service'))} <code class="proximity-address">${encode(app.address)}</code>`;
+  },
+
   bytes(value: number | null | undefined): string {
     if (value === null || value === undefined) return '';
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

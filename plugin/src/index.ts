@@ -2,6 +2,7 @@
 // first (the views use them while they are built), then views, then the overrides of PVE's
 // config panels that insert the entries (pvemanagerlib.js has defined those by now).
 import './Utils';
+import './AppIcon';
 import './Api';
 import './Menu';
 import './panel/Unavailable';

@@ -101,6 +101,7 @@ interface ProximityUtilsSingleton {
   statusRenderer(status: string): string;
   healthRenderer(health: string | null | undefined): string;
   linkRenderer(url: string | null | undefined): string;
+  addressRenderer(app: { kind?: string; url: string; address?: string }): string;
   bytes(value: number | null | undefined): string;
   percent(value: number | null | undefined): string;
   time(value: string | null | undefined): string;
@@ -111,7 +112,14 @@ interface ProximityUtilsSingleton {
   poll(owner: unknown, intervalMs: number, fn: () => Promise<unknown> | void): void;
 }
 
+interface ProximityAppIconSingleton {
+  color(id: string): string;
+  letter(name: string): string;
+  html(app: { id: string; name: string; icon?: string | null | undefined }, size?: number): string;
+}
+
 declare namespace Proximity {
+  const AppIcon: ProximityAppIconSingleton;
   const Api: ProximityApiSingleton;
   const Utils: ProximityUtilsSingleton;
   const Menu: { visible(): boolean; insertInto(panel: PveConfigPanel, node?: string): void };

@@ -31,6 +31,7 @@ import {
 import { nodeName } from '../node/support.js';
 import { RIG_DEBIAN_TEMPLATE } from '../rig/pve-sim/config.js';
 import { formatTable, installStyle, selectApps, type CatalogRow } from './selection.js';
+import { tcpServiceAnswers } from './tcp.js';
 
 const CATALOG_DIR = path.resolve('catalog');
 const CLIENT = 4701;
@@ -93,8 +94,51 @@ async function healthyByName(manifest: AppManifest, timeoutMs: number): Promise<
   return ms;
 }
 
+/**
+ * A TCP service (no web UI) by its name: the name resolves to its container, and the service
+ * answers a client there in its own protocol with the deploy's credentials (tcp.ts).
+ */
+async function tcpAnswersByName(
+  manifest: AppManifest,
+  values: Record<string, string>,
+  timeoutMs: number,
+): Promise<number> {
+  const { id: name, ports } = manifest;
+  const { ms } = await eventually(
+    `${name}: answers at ${name}.prox.local:${ports[0]!.port}`,
+    timeoutMs,
+    async () => {
+      const ip = (await api<{ ip: string | null }>('GET', `/apps/${name}`)).data.ip;
+      const problem = ip
+        ? await tcpServiceAnswers({
+            client: CLIENT,
+            id: name,
+            name,
+            port: ports[0]!.port,
+            expectIp: ip,
+            values,
+          })
+        : 'no address yet';
+      if (problem) throw new Error(problem);
+      return true;
+    },
+  );
+  return ms;
+}
+
 async function lifecycle(manifest: AppManifest): Promise<void> {
   const name = manifest.id;
+  const tcp = manifest.ports[0]!.protocol === 'tcp';
+  // A TCP service's client logs in with the secrets (shown once): taken before its check.
+  let values: Record<string, string> = {};
+  const takeSecrets = async () => {
+    const secrets = await api<Record<string, string>>('POST', `/apps/${name}/secrets`);
+    assert.equal(secrets.status, 200, JSON.stringify(secrets.error));
+    for (const secret of manifest.secrets) assert.equal(secrets.data[secret.key]?.length, secret.length);
+    values = { ...Object.fromEntries(manifest.env.map((e) => [e.key, e.default])), ...secrets.data };
+  };
+  const answersByName = (timeoutMs: number) =>
+    tcp ? tcpAnswersByName(manifest, values, timeoutMs) : healthyByName(manifest, timeoutMs);
   const row: CatalogRow = { app: name, style: installStyle(manifest), result: 'failed' };
   rows.push(row);
   const started = Date.now();
@@ -106,10 +150,15 @@ async function lifecycle(manifest: AppManifest): Promise<void> {
     const logs = (await api<{ line: string }[]>('GET', `/tasks/${task.id}/logs`)).data.map((l) => l.line);
     assert.fail(`${name}: deploy ${task.state}: ${task.error}\n${logs.slice(-40).join('\n')}`);
   }
-  await healthyByName(manifest, 60_000);
+  if (tcp && manifest.secrets.length > 0) await takeSecrets();
+  await answersByName(60_000);
   row.first200Seconds = (Date.now() - started) / 1000;
+  if (tcp)
+    // No vhost: nothing routes a TCP service's name through Caddy.
+    assert.equal((await api('GET', `/routes/${name}`)).status, 404, `${name} has a proxy route`);
   // Through Caddy: a web app's name is the gateway's, never its container's own address.
-  assert.equal(await dig(CLIENT, `${name}.prox.local`), GATEWAY, `${name}.prox.local bypasses the proxy`);
+  else
+    assert.equal(await dig(CLIENT, `${name}.prox.local`), GATEWAY, `${name}.prox.local bypasses the proxy`);
 
   const view = (await api<{ vmid: number; state: string; secretsPending: boolean }>('GET', `/apps/${name}`))
     .data;
@@ -119,11 +168,7 @@ async function lifecycle(manifest: AppManifest): Promise<void> {
     (ct as { unprivileged?: number }).unprivileged,
     manifest.resources.unprivileged ? 1 : undefined,
   );
-  if (manifest.secrets.length > 0) {
-    const secrets = await api<Record<string, string>>('POST', `/apps/${name}/secrets`);
-    assert.equal(secrets.status, 200, JSON.stringify(secrets.error));
-    for (const secret of manifest.secrets) assert.equal(secrets.data[secret.key]?.length, secret.length);
-  }
+  if (!tcp && manifest.secrets.length > 0) await takeSecrets();
 
   for (const command of manifest.safeCommands) {
     const ran = await api<{ exitCode: number; stdout: string; stderr: string }>(
@@ -137,7 +182,7 @@ async function lifecycle(manifest: AppManifest): Promise<void> {
   const restarted = await api('POST', `/apps/${name}/restart`);
   assert.equal(restarted.status, 200, JSON.stringify(restarted.error));
   const restartedAt = Date.now();
-  await healthyByName(manifest, 180_000);
+  await answersByName(180_000);
   row.restartSeconds = (Date.now() - restartedAt) / 1000;
 
   const removal = await api<{ taskId: string }>('DELETE', `/apps/${name}`);

@@ -35,6 +35,10 @@ Ext.define('Proximity.panel.Apps', {
     'name',
     'status',
     'url',
+    'kind',
+    'address',
+    'catalogId',
+    'icon',
     'ip',
     'node',
     'vmid',
@@ -144,9 +148,27 @@ Ext.define('Proximity.panel.Apps', {
     ];
     const utils = Proximity.Utils;
     this.columns = [
+      {
+        text: '',
+        dataIndex: 'icon',
+        width: 40,
+        sortable: false,
+        renderer: (icon: string | undefined, _meta: unknown, record: AppRecord) =>
+          Proximity.AppIcon.html({
+            id: record.data.catalogId ?? record.data.hostname,
+            name: record.data.name,
+            icon,
+          }),
+      },
       { text: gettext('Name'), dataIndex: 'hostname', width: 160, renderer: utils.encode },
       { text: gettext('Status'), dataIndex: 'status', width: 120, renderer: utils.statusRenderer },
-      { text: 'URL', dataIndex: 'url', flex: 1, minWidth: 200, renderer: utils.linkRenderer },
+      {
+        text: gettext('Address'),
+        dataIndex: 'url',
+        flex: 1,
+        minWidth: 200,
+        renderer: (_url: string, _meta: unknown, record: AppRecord) => utils.addressRenderer(record.data),
+      },
       { text: gettext('IP address'), dataIndex: 'ip', width: 120, renderer: utils.encode },
       { text: gettext('Node'), dataIndex: 'node', width: 100, renderer: utils.encode },
       { text: 'ID', dataIndex: 'vmid', width: 70 },

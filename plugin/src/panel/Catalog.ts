@@ -1,6 +1,7 @@
 /**
  * Proximity.panel.Catalog: what can be deployed, searchable and filtered by category and
- * source, with each app's icon. Deploy opens Proximity.window.Deploy; it is disabled
+ * source, with each app's icon (drawn offline: AppIcon.ts), whether it is a web app or a TCP
+ * service, and a link to its site. Deploy opens Proximity.window.Deploy; it is disabled
  * without VM.Allocate (PVE's privilege to create guests).
  */
 import type { CatalogSummary } from '../types';
@@ -28,11 +29,21 @@ type Self = Omit<ExtThis<Ext.grid.IPanel>, 'getStore' | 'getSelection' | 'down'>
 const ICON_SIZE = 24;
 
 function iconRenderer(icon: string | undefined, _meta: unknown, record: { data: CatalogSummary }): string {
-  const fallback = `<i class="fa fa-cube fa-fw" style="font-size:${ICON_SIZE - 6}px;color:#888"></i>`;
-  // Icons are URLs or data URIs from the manifests; no referrer leaves the node's page.
-  if (!icon || !/^(https?:|data:image\/)/.test(icon)) return fallback;
-  const alt = Proximity.Utils.encode(record.data.name);
-  return `<img src="${Proximity.Utils.encode(icon)}" alt="${alt}" width="${ICON_SIZE}" height="${ICON_SIZE}" loading="lazy" referrerpolicy="no-referrer" style="object-fit:contain">`;
+  // Never a remote URL: a data URI, or the letter tile (AppIcon.ts).
+  return Proximity.AppIcon.html({ id: record.data.id, name: record.data.name, icon }, ICON_SIZE);
+}
+
+/** A web app, or a TCP service with the port clients connect to (no page to open). */
+function kindRenderer(kind: string, _meta: unknown, record: { data: CatalogSummary }): string {
+  if (kind !== 'tcp') return gettext('Web app');
+  return `<i class="fa fa-plug fa-fw"></i> ${Proximity.Utils.encode(Ext.String.format(gettext('TCP service, port {0}'), record.data.port))}`;
+}
+
+/** The app's own site: a link the user may follow, never fetched by the page itself. */
+function websiteRenderer(website: string | undefined): string {
+  if (!website || !/^https?:/.test(website)) return '';
+  const encode = Proximity.Utils.encode;
+  return `<a href="${encode(website)}" target="_blank" rel="noopener noreferrer" title="${encode(website)}"><i class="fa fa-external-link"></i></a>`;
 }
 
 Ext.define('Proximity.panel.Catalog', {
@@ -56,6 +67,8 @@ Ext.define('Proximity.panel.Catalog', {
         'source',
         'version',
         'installSteps',
+        'kind',
+        'port',
       ],
       idProperty: 'id',
       sorters: [{ property: 'name', direction: 'ASC' }],
@@ -120,7 +133,9 @@ Ext.define('Proximity.panel.Catalog', {
       { text: gettext('Name'), dataIndex: 'name', width: 180, renderer: utils.encode },
       { text: gettext('Category'), dataIndex: 'category', width: 150, renderer: utils.encode },
       { text: gettext('Description'), dataIndex: 'description', flex: 1, renderer: utils.encode },
+      { text: gettext('Type'), dataIndex: 'kind', width: 170, renderer: kindRenderer },
       { text: gettext('Version'), dataIndex: 'version', width: 90, renderer: utils.encode },
+      { text: gettext('Website'), dataIndex: 'website', width: 70, renderer: websiteRenderer },
       {
         text: gettext('Source'),
         dataIndex: 'source',

@@ -143,7 +143,7 @@ Ext.define('Proximity.window.AppDetail', {
         [gettext('Bootdisk size'), `${utils.bytes(stats.disk.used)} / ${utils.bytes(stats.disk.max)}`],
         [gettext('Network'), `in ${utils.bytes(stats.network.in)}, out ${utils.bytes(stats.network.out)}`],
         [gettext('Uptime'), utils.duration(stats.uptime)],
-        ['URL', utils.linkRenderer(this.app.url)],
+        [gettext('Address'), utils.addressRenderer(this.app)],
       ];
       this.down('#figures').update(
         `<table class="proximity-figures">${rows.map(([k, v]) => `<tr><td style="padding-right:20px">${k}</td><td>${v}</td></tr>`).join('')}</table>`,

@@ -96,7 +96,7 @@ Ext.define('Proximity.window.Deploy', {
       {
         xtype: 'displayfield',
         itemId: 'url',
-        fieldLabel: 'URL',
+        fieldLabel: gettext('Address'),
         value: '',
       },
       {
@@ -158,7 +158,12 @@ Ext.define('Proximity.window.Deploy', {
     };
     const showUrl = () => {
       const value = hostname.getValue();
-      this.down('#url').setValue(HOSTNAME_PATTERN.test(value) ? `http://${value}.${this.domain}` : '');
+      // A TCP service has no page: its name resolves to the container, clients use the port.
+      const address =
+        this.entry.kind === 'tcp'
+          ? `${value}.${this.domain}:${this.entry.port} (${gettext('TCP service')})`
+          : `http://${value}.${this.domain}`;
+      this.down('#url').setValue(HOSTNAME_PATTERN.test(value) ? Proximity.Utils.encode(address) : '');
     };
     hostname.on('change', showUrl);
     showUrl();

@@ -128,7 +128,7 @@ Ext.define('Proximity.window.TaskProgress', {
       outcome.update(
         `<i class="fa fa-check-circle" style="color:#21bf4b"></i> ${gettext('TASK OK')}` +
           (url && task.kind === 'app.deploy'
-            ? ` &mdash; ${gettext('your app answers at')} ${Proximity.Utils.linkRenderer(url)}`
+            ? ` &mdash; ${gettext('your app answers at')} ${/^https?:/.test(url) ? Proximity.Utils.linkRenderer(url) : `<code>${Proximity.Utils.encode(url.replace(/^tcp:\/\//, ''))}</code>`}`
             : ''),
       );
     } else {

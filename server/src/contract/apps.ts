@@ -102,7 +102,14 @@ export const appViewSchema = z.object({
   hostname: z.string(),
   name: z.string(),
   catalogId: z.string().nullable(),
+  /** The catalog entry's icon when it is an image data URI (never a remote URL). */
+  icon: z.string().optional(),
+  /** `web`: served by the proxy at `url`; `tcp`: a TCP service, reached at `address`. */
+  kind: z.enum(['web', 'tcp']),
+  /** A web app's URL; a TCP service's is `tcp://<name>.<domain>:<port>` (no page is there). */
   url: z.string(),
+  /** Where to reach it: `http://wiki.prox.local` or `redis.prox.local:6379` (clients speak its protocol). */
+  address: z.string(),
   node: z.string(),
   vmid: z.int().nullable(),
   /** The record's life: deploying, ready, failed, deleting. */
@@ -113,6 +120,8 @@ export const appViewSchema = z.object({
   ip: z.string().nullable(),
   mac: z.string().nullable(),
   port: z.int(),
+  /** What it speaks on `port`: http, https, or tcp (a TCP service's own protocol). */
+  protocol: z.enum(['http', 'https', 'tcp']),
   cpu: z.number().nullable(),
   memory: z.object({ used: z.number(), max: z.number() }).nullable(),
   uptime: z.number().nullable(),

@@ -21,6 +21,11 @@ export const catalogSummarySchema = z.object({
   version: z.string(),
   /** 0 for imported entries: a deploy makes the container, the app is the user's to install. */
   installSteps: z.int(),
+  /** `web`: served at http://<name>.<domain>; `tcp`: a TCP service without a web UI. */
+  kind: z.enum(['web', 'tcp']),
+  /** The first port, where a TCP service is reached: `<name>.<domain>:<port>`. */
+  port: z.int(),
+  protocol: z.enum(['http', 'https', 'tcp']),
 });
 export type CatalogSummary = z.output<typeof catalogSummarySchema>;
 

@@ -1,5 +1,6 @@
 import type { TaskKind } from '../tasks/engine.js';
 import type { TaskRecord } from '../tasks/repository.js';
+import { appKind } from './app.js';
 import { AppContainers } from './containers.js';
 import { auditFinished, type AppsDeps } from './deps.js';
 import { releaseLease, removeRoute } from './routing.js';
@@ -27,6 +28,13 @@ export function deleteKind(deps: AppsDeps): TaskKind<DeleteTaskInput, Record<str
       {
         name: 'route',
         async run(ctx) {
+          const record = repository.get(ctx.input.hostname);
+          if (record && appKind(record.spec) === 'tcp') {
+            // The app is `deleting` now: this pass leaves its name out of DNS (names-dns.ts).
+            const pass = await deps.network.reconcile(`app ${ctx.input.hostname}: DNS name withdrawn`);
+            if (!pass.ok) ctx.log(`the name stays until the next network pass: ${pass.error}`);
+            return `${ctx.input.hostname} no longer in DNS`;
+          }
           await removeRoute(deps, ctx.input.hostname);
           return `${ctx.input.hostname} no longer routed`;
         },

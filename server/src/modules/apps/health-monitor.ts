@@ -1,7 +1,7 @@
-import type { AppRecord } from './app.js';
+import { appKind, type AppRecord } from './app.js';
 import type { ContainerResource } from './containers.js';
 import type { AppsDeps } from './deps.js';
-import { probe, type ProbeResult } from './health.js';
+import { probe, probeTcp, type ProbeResult } from './health.js';
 
 const PROBE_CONCURRENCY = 4;
 
@@ -54,10 +54,16 @@ export class HealthMonitor {
     const site = await this.deps.network.currentSite().catch(() => undefined);
     if (!site) return undefined;
     const { port, healthCheck } = app.spec;
-    const result = await probe(site, {
-      url: `${port.protocol}://${app.ip}:${port.port}${healthCheck.path}`,
-      check: healthCheck,
-    }).catch((error: unknown) => ({
+    // A TCP service is probed by a connect (its check command runs only at deploy: a pct exec
+    // every round would be a process in every container every few seconds).
+    const answer =
+      appKind(app.spec) === 'tcp'
+        ? probeTcp(site, { ip: app.ip, port: port.port })
+        : probe(site, {
+            url: `${port.protocol}://${app.ip}:${port.port}${healthCheck.path ?? '/'}`,
+            check: healthCheck,
+          });
+    const result = await answer.catch((error: unknown) => ({
       healthy: false,
       reason: (error as Error).message,
       at: new Date().toISOString(),

@@ -7,7 +7,7 @@ export type { ProbeResult };
 const PROBE_SECONDS = 5;
 
 /**
- * An HTTP probe run on the network's site (the appliance, or the node in host placement):
+ * A web app's HTTP probe run on the network's site (the appliance, or the node in host placement):
  * the only place that reaches the LAN (or on the node, for a fallback container on the uplink). `wget -S` prints the status line on stderr for
  * busybox and GNU wget alike; `timeout` bounds it (busybox 1.35's own -T crashes).
  */
@@ -48,4 +48,37 @@ export async function probe(
 
 function lastLine(text: string): string {
   return text.trim().split('\n').pop()?.trim() ?? '';
+}
+
+/**
+ * A TCP service's probe: a connect to ip:port from the network's site, as a LAN client
+ * connects. bash's /dev/tcp where there is bash (a Debian appliance or node: essential
+ * there, netcat is not), busybox's `nc -z` otherwise; the address and port are arguments
+ * of the script, never part of its text.
+ */
+const CONNECT_SCRIPT =
+  'if command -v bash >/dev/null 2>&1; then exec bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$1" "$2"; fi; exec nc -z -w 5 "$1" "$2"';
+
+export async function probeTcp(
+  site: Pick<ServiceSite, 'run'>,
+  target: { ip: string; port: number },
+): Promise<ProbeResult> {
+  const argv = [
+    'timeout',
+    String(PROBE_SECONDS),
+    'sh',
+    '-c',
+    CONNECT_SCRIPT,
+    'probe',
+    target.ip,
+    String(target.port),
+  ];
+  const result = await site.run(argv, { timeoutMs: (PROBE_SECONDS + 5) * 1000, maxOutputBytes: 16 * 1024 });
+  const at = new Date().toISOString();
+  if (result.code === 0) return { healthy: true, at, durationMs: result.durationMs };
+  const reason =
+    result.code === 124
+      ? `no connection to ${target.ip}:${target.port} in ${PROBE_SECONDS} s`
+      : `${target.ip}:${target.port} refused the connection${lastLine(result.stderr) ? ` (${lastLine(result.stderr)})` : ''}`;
+  return { healthy: false, reason, at, durationMs: result.durationMs };
 }

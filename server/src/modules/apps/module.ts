@@ -4,6 +4,7 @@ import { AuditRepository } from '../audit/repository.js';
 import { AppContainers } from './containers.js';
 import { deleteKind } from './delete.js';
 import { deployKind } from './deploy/index.js';
+import { TcpServiceNames } from './names-dns.js';
 import { AppRepository } from './repository.js';
 import { appRoutes } from './routes.js';
 import { AppsService } from './service.js';
@@ -25,6 +26,8 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
     pve,
     logger: log,
   };
+  // TCP services' names point at their containers (names-dns.ts), written with the proxy's.
+  deps.network.addComponent(new TcpServiceNames(repository));
   tasks.register(deployKind(deps));
   tasks.register(deleteKind(deps));
   const apps = new AppsService({

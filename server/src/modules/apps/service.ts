@@ -4,7 +4,15 @@ import { hasPrivilege, type PermissionMap } from '../auth/permissions.js';
 import type { Caller } from '../auth/service.js';
 import type { TaskEngine } from '../tasks/engine.js';
 import type { CatalogService } from './catalog/service.js';
-import { appUrl, type AdoptInput, type AppRecord, type AppSpec, type DeployInput } from './app.js';
+import {
+  appAddress,
+  appKind,
+  appLink,
+  type AdoptInput,
+  type AppRecord,
+  type AppSpec,
+  type DeployInput,
+} from './app.js';
 import type { ContainerResource } from './containers.js';
 import { DELETE_KIND, type DeleteTaskInput } from './delete.js';
 import { startDeploy } from './deploy/index.js';
@@ -250,6 +258,15 @@ export class AppsService {
     }
   }
 
+  /**
+   * The catalog entry's icon, only when it is an image data URI: the UI loads nothing from
+   * the internet (a remote logo URL stays in the catalog; the UI draws a letter tile).
+   */
+  private icon(app: AppRecord): { icon?: string } {
+    const icon = app.catalogId === null ? undefined : this.deps.catalog.get(app.catalogId)?.icon;
+    return icon?.startsWith('data:image/') ? { icon } : {};
+  }
+
   /** `resources` null: PVE did not answer, so whether the container runs is unknown. */
   private view(
     app: AppRecord,
@@ -268,7 +285,10 @@ export class AppsService {
       hostname: app.hostname,
       name: app.spec.catalog?.name ?? app.hostname,
       catalogId: app.catalogId,
-      url: appUrl(app.hostname, domain),
+      ...this.icon(app),
+      kind: appKind(app.spec),
+      url: appLink(app.hostname, domain, app.spec),
+      address: appAddress(app.hostname, domain, app.spec),
       node: app.node,
       vmid: app.vmid,
       state: app.state,
@@ -277,6 +297,7 @@ export class AppsService {
       ip: app.ip,
       mac: app.mac,
       port: app.spec.port.port,
+      protocol: app.spec.port.protocol,
       cpu: resource?.cpu ?? null,
       memory: resource?.maxmem ? { used: resource.mem ?? 0, max: resource.maxmem } : null,
       uptime: resource?.uptime ?? null,

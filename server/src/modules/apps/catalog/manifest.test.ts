@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { configSchema, PACKAGE_CATALOG_DIR } from '../../../core/config/schema.js';
-import { parseManifest, type AppManifestInput } from './manifest.js';
+import { appKindOf, parseManifest, type AppManifestInput } from './manifest.js';
 
 const good: AppManifestInput = {
   schemaVersion: 1,
@@ -156,6 +156,81 @@ describe('app manifest', () => {
     }
   });
 
+  it('takes a TCP service: tcp ports, a connect and an optional command as its check', () => {
+    const tcp = variant({
+      ports: [
+        { port: 6379, protocol: 'tcp' },
+        { port: 16379, protocol: 'tcp' },
+      ],
+      healthCheck: { command: ['redis-cli', 'ping'], timeoutSeconds: 60 },
+    });
+    const result = parseManifest(tcp);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.fields));
+    assert.equal(appKindOf(result.manifest.ports), 'tcp');
+    assert.deepEqual(result.manifest.healthCheck, { command: ['redis-cli', 'ping'], timeoutSeconds: 60 });
+    // The command is optional: the connect to the first port is the check then.
+    const bare = parseManifest(variant({ ports: [{ port: 5432, protocol: 'tcp' }], healthCheck: {} }));
+    assert.ok(bare.ok, JSON.stringify(!bare.ok && bare.fields));
+    assert.deepEqual(bare.manifest.healthCheck, { timeoutSeconds: 120 });
+    const web = parseManifest(good);
+    assert.ok(web.ok);
+    assert.equal(appKindOf(web.manifest.ports), 'web');
+  });
+
+  it('refuses what contradicts the kind of app, naming the field and why', () => {
+    const tcpPorts = [{ port: 6379, protocol: 'tcp' }];
+    const cases: [string, Record<string, unknown>, string, RegExp][] = [
+      [
+        'an HTTP path for a TCP service',
+        { ports: tcpPorts, healthCheck: { path: '/' } },
+        'healthCheck.path',
+        /must be left out: the first port is tcp/,
+      ],
+      [
+        'an HTTP status for a TCP service',
+        { ports: tcpPorts, healthCheck: { expectStatus: 200 } },
+        'healthCheck.expectStatus',
+        /no HTTP answer/,
+      ],
+      [
+        'a page to open on a TCP service',
+        { ports: tcpPorts, healthCheck: {}, openPath: '/setup' },
+        'openPath',
+        /no page to open/,
+      ],
+      [
+        'a web port after a tcp one',
+        { ports: [...tcpPorts, { port: 8080, protocol: 'http' }], healthCheck: {} },
+        'ports.1.protocol',
+        /must be tcp/,
+      ],
+      [
+        'a tcp port after a web one',
+        { ports: [{ port: 80 }, { port: 6379, protocol: 'tcp' }] },
+        'ports.1.protocol',
+        /must be http or https/,
+      ],
+      ['a web app without a path', { healthCheck: {} }, 'healthCheck.path', /is required/],
+      [
+        'a check command on a web app',
+        { healthCheck: { path: '/', command: ['true'] } },
+        'healthCheck.command',
+        /TCP service's check/,
+      ],
+      [
+        'a check command as a shell string',
+        { ports: tcpPorts, healthCheck: { command: ['redis-cli ping'] } },
+        'healthCheck.command.0',
+        /program name/,
+      ],
+      ['an unknown protocol', { ports: [{ port: 53, protocol: 'udp' }] }, 'ports.0.protocol', /./],
+    ];
+    for (const [what, change, field, message] of cases) {
+      const fields = refusedFields(variant(change));
+      assert.match(fields[field] ?? '', message, `${what}: got ${JSON.stringify(fields)}`);
+    }
+  });
+
   it('refuses another schemaVersion with that one reason', () => {
     assert.deepEqual(refusedFields(variant({ schemaVersion: 2, newThing: true })), {
       schemaVersion: '2 is not supported: this Proximity reads schemaVersion 1',
@@ -192,10 +267,17 @@ describe('the starter catalog', () => {
 
   it('has shell scripts that parse, and uses only busybox for the rig app', () => {
     for (const { file, manifest } of manifests) {
-      for (const step of [...manifest.install, ...manifest.update, ...manifest.safeCommands]) {
-        if (step.argv[0] === 'sh' && step.argv[1] === '-c') {
+      const check = manifest.healthCheck.command;
+      const commands = [
+        ...manifest.install,
+        ...manifest.update,
+        ...manifest.safeCommands,
+        ...(check ? [{ name: 'health check', argv: check }] : []),
+      ];
+      for (const step of commands) {
+        if ((step.argv[0] === 'sh' || step.argv[0] === 'bash') && step.argv[1] === '-c') {
           // -n: read the script, run nothing.
-          execFileSync('sh', ['-n', '-c', step.argv[2]!]);
+          execFileSync(step.argv[0], ['-n', '-c', step.argv[2]!]);
         } else {
           assert.ok(!step.argv[0]!.includes(' '), `${file}: ${step.name}`);
         }

@@ -126,20 +126,39 @@ const resourcesSchema = z.strictObject({
   features: z.strictObject({ nesting: z.boolean().optional() }).prefault({}),
 });
 
+/**
+ * What the app speaks on a port. `http`/`https`: a web app, served by the proxy at
+ * `http://<name>.<domain>` (it dials https upstreams with TLS). `tcp`: a service without a web
+ * UI (a database, a broker): no vhost, its name resolves to the container itself and clients
+ * connect to `<name>.<domain>:<port>`.
+ */
+export const PORT_PROTOCOLS = ['http', 'https', 'tcp'] as const;
+
 const portSchema = z.strictObject({
   port: z.int().min(1).max(65535),
-  /** What the app speaks on it: the proxy dials https upstreams with TLS. */
-  protocol: z.enum(['http', 'https']).default('http'),
+  protocol: z.enum(PORT_PROTOCOLS).default('http'),
 });
 
+/** What an app is, by its first port: a web app behind the proxy, or a TCP service by name. */
+export type AppKind = 'web' | 'tcp';
+export const appKindOf = (ports: readonly { protocol: string }[]): AppKind =>
+  ports[0]?.protocol === 'tcp' ? 'tcp' : 'web';
+
 const healthCheckSchema = z.strictObject({
-  /** Asked on the first port. */
+  /** A web app's check: asked on the first port (directly and through the proxy). */
   path: z
     .string()
     .max(256)
-    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%?-]*$/, 'must be a URL path like /health'),
+    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%?-]*$/, 'must be a URL path like /health')
+    .optional(),
   /** The status that means healthy; without it any answer below 500 does (the app serves HTTP). */
   expectStatus: z.int().min(100).max(599).optional(),
+  /**
+   * A TCP service's own check, besides the connect to its first port that is always made:
+   * an argv run inside the container that exits 0 when the service answers (`pg_isready`,
+   * `redis-cli ping`). It gets the app's env and secrets like an install step.
+   */
+  command: argvSchema.optional(),
   /** How long a deploy waits for the first healthy answer. */
   timeoutSeconds: z.int().min(1).max(3600).default(120),
 });
@@ -190,6 +209,51 @@ function unique<T>(ctx: z.RefinementCtx, path: string, items: readonly T[], key:
   });
 }
 
+const TCP_FIRST = 'the first port is tcp: the name resolves to the container and nothing is proxied';
+const WEB_FIRST = 'the first port is http(s): the name resolves to the proxy, which routes the first port';
+
+/**
+ * Refuses what contradicts the app's kind: a TCP service has no HTTP check, no page to open
+ * and no web ports (its name is the container's, not the proxy's); a web app is checked by its
+ * path through the proxy and has no TCP port (its name is the proxy's: it could not be reached).
+ */
+function checkKind(
+  ctx: z.RefinementCtx,
+  manifest: {
+    ports: { protocol: string }[];
+    healthCheck: { path?: string | undefined; expectStatus?: number | undefined; command?: unknown };
+    openPath?: string | undefined;
+  },
+) {
+  const kind = appKindOf(manifest.ports);
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  manifest.ports.forEach((port, index) => {
+    if (index > 0 && (port.protocol === 'tcp') !== (kind === 'tcp'))
+      issue(
+        ['ports', index, 'protocol'],
+        kind === 'tcp' ? `must be tcp: ${TCP_FIRST}` : `must be http or https: ${WEB_FIRST}`,
+      );
+  });
+  const { healthCheck } = manifest;
+  if (kind === 'tcp') {
+    if (healthCheck.path !== undefined)
+      issue(
+        ['healthCheck', 'path'],
+        `must be left out: ${TCP_FIRST} (its first port is checked by connect; add a command to check more)`,
+      );
+    if (healthCheck.expectStatus !== undefined)
+      issue(['healthCheck', 'expectStatus'], `must be left out: ${TCP_FIRST} (there is no HTTP answer)`);
+    if (manifest.openPath !== undefined)
+      issue(['openPath'], `must be left out: ${TCP_FIRST} (no page to open)`);
+  } else {
+    if (healthCheck.path === undefined)
+      issue(['healthCheck', 'path'], `is required: ${WEB_FIRST} (the path it answers on, like /health)`);
+    if (healthCheck.command !== undefined)
+      issue(['healthCheck', 'command'], `must be left out: ${WEB_FIRST}; command is a TCP service's check`);
+  }
+}
+
 export const appManifestSchema = z
   .strictObject({
     schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
@@ -202,7 +266,10 @@ export const appManifestSchema = z
     documentation: httpUrl.optional(),
     template: templateSchema,
     resources: resourcesSchema,
-    /** The web port(s) the app serves; the first is the one routed. */
+    /**
+     * The port(s) the app serves, all web (http/https: the first is the one routed) or all
+     * `tcp` (a TCP service: nothing is routed, the name resolves to the container).
+     */
     ports: z.array(portSchema).min(1).max(LIMITS.ports),
     healthCheck: healthCheckSchema,
     /** Run in order inside the container, as root; each should be safe to run again. */
@@ -233,6 +300,7 @@ export const appManifestSchema = z
   })
   .superRefine((manifest, ctx) => {
     unique(ctx, 'ports', manifest.ports, (p) => `port ${p.port}`);
+    checkKind(ctx, manifest);
     unique(ctx, 'safeCommands', manifest.safeCommands, (c) => `name ${c.name}`);
     unique(ctx, 'env', manifest.env, (e) => `key ${e.key}`);
     const envKeys = new Set(manifest.env.map((e) => e.key));

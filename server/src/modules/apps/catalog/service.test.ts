@@ -135,6 +135,9 @@ describe('catalog service', () => {
       os: 'debian',
       version: '12',
       installSteps: 0,
+      kind: 'web',
+      port: 3000,
+      protocol: 'http',
     });
   });
 

@@ -4,7 +4,7 @@ import { errors } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { RefusalReason } from './community-scripts.js';
 import { LoadPass } from './loader.js';
-import type { AppManifest } from './manifest.js';
+import { appKindOf, type AppManifest } from './manifest.js';
 
 /**
  * The app catalog: every manifest of the configured directories (`apps.catalogDirs`, our
@@ -228,5 +228,8 @@ function summary(entry: CatalogEntry): CatalogSummary {
     os: entry.template.os,
     version: entry.template.version,
     installSteps: entry.install.length,
+    kind: appKindOf(entry.ports),
+    port: entry.ports[0]!.port,
+    protocol: entry.ports[0]!.protocol,
   };
 }

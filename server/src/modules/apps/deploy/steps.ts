@@ -3,9 +3,9 @@ import { errors } from '../../../core/errors.js';
 import { inSubnet } from '../../network/addresses.js';
 import type { TaskRecord } from '../../tasks/repository.js';
 import type { StepContext, TaskKind } from '../../tasks/engine.js';
-import { appUrl, type AppRecord } from '../app.js';
+import { appAddress, appKind, appUrl, type AppRecord } from '../app.js';
 import { AppContainers } from '../containers.js';
-import { probe } from '../health.js';
+import { probe, probeTcp, type ProbeResult } from '../health.js';
 import { auditFinished, type AppsDeps } from '../deps.js';
 import { ensureRoute, releaseLease, removeRoute } from '../routing.js';
 import { packageCacheStep } from './package-cache.js';
@@ -32,6 +32,7 @@ export interface DeployTaskData extends Record<string, unknown> {
 }
 
 type Context = StepContext<DeployTaskInput, DeployTaskData>;
+type Site = Parameters<typeof probe>[0];
 
 const LEASE_TIMEOUT_MS = 120_000;
 const OUTPUT_LINES_LOGGED = 20;
@@ -66,6 +67,72 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
     return ip && inSubnet(ip, deps.network.settings.subnet) ? ip : undefined;
   };
 
+  /**
+   * What install steps and a TCP service's check command run with: the deployer's env, the
+   * secrets, and where the app is reached (argv entries of `env`, never a shell's text).
+   */
+  const stepEnv = (record: AppRecord): string[] => {
+    const { subnet } = deps.network.settings;
+    const env = {
+      ...record.spec.env,
+      ...repository.secrets(record.hostname),
+      PROXIMITY_HOSTNAME: record.hostname,
+      PROXIMITY_URL: appUrl(record.hostname, deps.network.settings.domain),
+      // The LAN in CIDR form: what a TCP service lets in (pg_hba.conf, a bind or allow list).
+      PROXIMITY_SUBNET: `${subnet.network}/${subnet.prefix}`,
+    };
+    return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+  };
+
+  /** A TCP service's check command inside its container: healthy when it exits 0. */
+  const runCheckCommand = async (ctx: Context, record: AppRecord, argv: string[]): Promise<ProbeResult> => {
+    const started = Date.now();
+    const result = await deps.pve
+      .pct(ctx.input.node)
+      .exec(vmidOf(ctx), ['env', ...stepEnv(record), ...argv], {
+        timeoutMs: 30_000,
+        maxOutputBytes: 16 * 1024,
+        signal: ctx.signal,
+      });
+    const at = new Date().toISOString();
+    const durationMs = Date.now() - started;
+    if (result.code === 0) return { healthy: true, at, durationMs };
+    const last = tail(`${result.stdout}\n${result.stderr}`).pop();
+    return {
+      healthy: false,
+      reason: `${argv[0]} exited with status ${result.code}${last ? `: ${last}` : ''}`,
+      at,
+      durationMs,
+    };
+  };
+
+  /** One attempt of a web app's check: direct, then through Caddy by name, as a browser asks. */
+  const webAttempt = async (ctx: Context, record: AppRecord, site: Site): Promise<string | undefined> => {
+    const { spec } = record;
+    const settings = deps.network.settings;
+    const path = spec.healthCheck.path ?? '/';
+    const direct = `${spec.port.protocol}://${ctx.data.ip}:${spec.port.port}${path}`;
+    const answer = await probe(site, { url: direct, check: spec.healthCheck });
+    if (!answer.healthy) return answer.reason ?? 'unhealthy';
+    if (ctx.data.fallback) return undefined;
+    const proxied = await probe(site, {
+      url: `http://${settings.gateway}${path}`,
+      hostHeader: `${record.hostname}.${settings.domain}`,
+      check: spec.healthCheck,
+    });
+    return proxied.healthy ? undefined : `through the proxy: ${proxied.reason}`;
+  };
+
+  /** One attempt of a TCP service's check: a connect from the LAN's side, then its command. */
+  const tcpAttempt = async (ctx: Context, record: AppRecord, site: Site): Promise<string | undefined> => {
+    const { spec } = record;
+    const connect = await probeTcp(site, { ip: ctx.data.ip!, port: spec.port.port });
+    if (!connect.healthy) return connect.reason ?? 'no connection';
+    if (!spec.healthCheck.command) return undefined;
+    const checked = await runCheckCommand(ctx, record, spec.healthCheck.command);
+    return checked.healthy ? undefined : `check command: ${checked.reason}`;
+  };
+
   return {
     kind: DEPLOY_KIND,
     onInterrupted: 'resume',
@@ -88,8 +155,12 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
           }
         },
         async undo(ctx) {
+          const record = repository.get(ctx.input.hostname);
           repository.delete(ctx.input.hostname, ctx.taskId);
           ctx.log(`name ${ctx.input.hostname} and its VMID released`);
+          // A TCP service's DNS name went with its row: the next pass, now, drops it.
+          if (record?.taskId === ctx.taskId && record.ip && appKind(record.spec) === 'tcp')
+            await deps.network.reconcile(`app ${ctx.input.hostname}: DNS name withdrawn`).catch(() => {});
         },
       },
       {
@@ -193,13 +264,7 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
         async run(ctx) {
           const record = app(ctx);
           const steps = record.spec.install;
-          const env = {
-            ...record.spec.env,
-            ...repository.secrets(record.hostname),
-            PROXIMITY_HOSTNAME: record.hostname,
-            PROXIMITY_URL: appUrl(record.hostname, deps.network.settings.domain),
-          };
-          const envArgs = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+          const envArgs = stepEnv(record);
           for (let index = ctx.data.installed ?? 0; index < steps.length; index++) {
             const step = steps[index]!;
             ctx.progress(`${index + 1}/${steps.length}: ${step.name}`);
@@ -224,14 +289,23 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
         name: 'route',
         async run(ctx) {
           const record = app(ctx);
+          const { port } = record.spec;
+          const domain = deps.network.settings.domain;
           if (ctx.data.fallback) {
-            ctx.log('fallback network: no proxy route; the app answers at its own address');
-            return `fallback: http://${ctx.data.ip}:${record.spec.port.port}`;
+            ctx.log('fallback network: no proxy route and no name; the app answers at its own address');
+            return `fallback: ${appKind(record.spec) === 'tcp' ? '' : 'http://'}${ctx.data.ip}:${port.port}`;
           }
-          await ensureRoute(deps, record.hostname, ctx.data.ip!, record.spec.port.port);
-          return `${record.hostname}.${deps.network.settings.domain} → ${ctx.data.ip}:${record.spec.port.port}`;
+          if (appKind(record.spec) === 'tcp') {
+            // No vhost: the name is the container's own (names-dns.ts), published by a pass.
+            const pass = await deps.network.reconcile(`app ${record.hostname}: DNS name`);
+            if (!pass.ok) throw new Error(`${record.hostname}.${domain} is not in DNS yet: ${pass.error}`);
+            return `TCP service: ${record.hostname}.${domain} → ${ctx.data.ip} (no proxy route), port ${port.port}`;
+          }
+          await ensureRoute(deps, record.hostname, ctx.data.ip!, port.port);
+          return `${record.hostname}.${domain} → ${ctx.data.ip}:${port.port}`;
         },
         async undo(ctx) {
+          // A TCP service's name goes with its row (the allocate step's undo); a route goes here.
           await removeRoute(deps, ctx.input.hostname);
         },
       },
@@ -241,41 +315,33 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
           const record = app(ctx);
           const { spec } = record;
           const settings = deps.network.settings;
-          const direct = `${spec.port.protocol}://${ctx.data.ip}:${spec.port.port}${spec.healthCheck.path}`;
-          const viaProxy = `http://${settings.gateway}${spec.healthCheck.path}`;
+          const tcp = appKind(spec) === 'tcp';
+          const target = tcp
+            ? `${ctx.data.ip}:${spec.port.port}`
+            : `${spec.port.protocol}://${ctx.data.ip}:${spec.port.port}${spec.healthCheck.path ?? '/'}`;
           const deadline = Date.now() + spec.healthCheck.timeoutSeconds * 1000;
-          let last: string;
+          let last: string | undefined;
           for (let attempt = 1; ; attempt++) {
             // A fallback container is on the node's uplink: the node itself reaches it.
             const site = ctx.data.fallback
               ? deps.pve.executor(ctx.input.node)
               : await deps.network.currentSite().catch(() => undefined);
-            if (site) {
-              const answer = await probe(site, { url: direct, check: spec.healthCheck });
-              // Through Caddy too, by name, as a browser on the LAN asks.
-              const proxied =
-                answer.healthy && !ctx.data.fallback
-                  ? await probe(site, {
-                      url: viaProxy,
-                      hostHeader: `${record.hostname}.${settings.domain}`,
-                      check: spec.healthCheck,
-                    })
-                  : answer;
-              if (answer.healthy && proxied.healthy) break;
-              last = answer.healthy ? `through the proxy: ${proxied.reason}` : (answer.reason ?? 'unhealthy');
-            } else {
-              last = 'the network services site is not running';
-            }
+            last = !site
+              ? 'the network services site is not running'
+              : tcp
+                ? await tcpAttempt(ctx, record, site)
+                : await webAttempt(ctx, record, site);
+            if (last === undefined) break;
             ctx.progress(`attempt ${attempt}: ${last}`);
             if (Date.now() > deadline)
               throw new Error(
-                `no healthy answer from ${direct} in ${spec.healthCheck.timeoutSeconds} s (last: ${last})`,
+                `no healthy answer from ${target} in ${spec.healthCheck.timeoutSeconds} s (last: ${last})`,
               );
             await sleep(Math.min(250 * attempt, 2000), undefined, { signal: ctx.signal });
           }
           const url = ctx.data.fallback
-            ? `http://${ctx.data.ip}:${spec.port.port}`
-            : appUrl(record.hostname, settings.domain);
+            ? `${tcp ? '' : 'http://'}${ctx.data.ip}:${spec.port.port}`
+            : appAddress(record.hostname, settings.domain, spec);
           ctx.data.url = url;
           repository.setState(record.hostname, 'ready', ctx.taskId);
           return `ready at ${url}`;
