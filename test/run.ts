@@ -42,6 +42,9 @@ const suites: Suite[] = [
   // Benchmarks need the rig too; they print their figures in the suite's output.
   // The UI benchmark drives the page, so this rig's simulator serves it too.
   { name: 'node', dirs: ['test/node', 'test/bench'], needsSystem: true, onRig: true, webInterface: true },
+  // Real catalog apps installed through the rig's internet: the representative set, or
+  // CATALOG_APPS=all (npm run test:catalog). Its own rig: it holds many containers a while.
+  { name: 'catalog', dirs: ['test/catalog'], needsSystem: true, onRig: true, rigName: 'proxcatalog' },
   { name: 'ui', dirs: ['test/ui'], needsSystem: true, onRig: true, webInterface: true, rigName: 'proxui' },
   { name: 'package', dirs: ['test/package'], needsSystem: true },
 ];

@@ -11,6 +11,7 @@ export const debianPackages = [
   'iproute2',
   'nftables',
   'dnsmasq-base',
+  'dnsmasq-utils',
   'caddy',
   'busybox',
   'lxc',

@@ -2,7 +2,7 @@ import type { TaskKind } from '../tasks/engine.js';
 import type { TaskRecord } from '../tasks/repository.js';
 import { AppContainers } from './containers.js';
 import { auditFinished, type AppsDeps } from './deps.js';
-import { removeRoute } from './routing.js';
+import { releaseLease, removeRoute } from './routing.js';
 
 export const DELETE_KIND = 'app.delete';
 
@@ -14,8 +14,8 @@ export interface DeleteTaskInput {
 
 /**
  * Deleting an app: its route (and DNS name) first, so nobody is sent to a dying container,
- * then the container if Proximity made it (an adopted one is the user's: it is kept), then
- * the record. Each step is a no-op when its part is already gone, so a delete interrupted by
+ * then the container if Proximity made it (an adopted one is the user's: it is kept), its
+ * DHCP lease (the container's own name is in DNS while it lasts), then the record. Each step is a no-op when its part is already gone, so a delete interrupted by
  * a crash simply runs again at the next start.
  */
 export function deleteKind(deps: AppsDeps): TaskKind<DeleteTaskInput, Record<string, unknown>> {
@@ -44,6 +44,18 @@ export function deleteKind(deps: AppsDeps): TaskKind<DeleteTaskInput, Record<str
           }
           await containers.destroy(node, vmid);
           return `CT ${vmid} destroyed`;
+        },
+      },
+      {
+        name: 'lease',
+        async run(ctx) {
+          const { node, vmid, hostname } = ctx.input;
+          const mac = repository.get(hostname)?.mac;
+          if (!mac) return 'no address was leased';
+          // An adopted container was kept: it keeps its address and its name.
+          if (vmid !== null && (await containers.waitUnlocked(node, vmid, ctx.signal)))
+            return `CT ${vmid} kept, with its lease`;
+          return releaseLease(deps, mac, (line) => ctx.log(line));
         },
       },
       {

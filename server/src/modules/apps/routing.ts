@@ -24,3 +24,22 @@ export async function removeRoute(deps: AppsDeps, hostname: string): Promise<voi
   const existing = deps.proxy.routes().find((route) => route.id === hostname);
   if (existing?.source === 'app') await deps.proxy.delete(hostname);
 }
+
+/**
+ * Ends the DHCP lease of an app's container that is gone, so its name (dnsmasq serves each
+ * container's hostname while its lease lasts) stops resolving now. Best effort: without
+ * dhcp_release on the node the name lasts until the lease expires, and the task log says so.
+ */
+export async function releaseLease(
+  deps: AppsDeps,
+  mac: string,
+  log: (line: string) => void,
+): Promise<string> {
+  try {
+    const ip = await deps.network.releaseLease(mac);
+    return ip ? `lease of ${ip} (${mac}) released` : `no lease held by ${mac}`;
+  } catch (error) {
+    log(`could not release the lease of ${mac}: ${(error as Error).message}`);
+    return `lease of ${mac} kept until it expires`;
+  }
+}

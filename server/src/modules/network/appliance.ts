@@ -16,6 +16,8 @@ export type ApplianceState = 'absent' | 'running' | 'stopped';
  */
 const REQUIRED_TOOLS = [
   { binary: 'dnsmasq', pkg: 'dnsmasq-base' },
+  // Ends a deleted app's lease, so its name leaves DNS at once (network/dns.ts, release).
+  { binary: 'dhcp_release', pkg: 'dnsmasq-utils' },
   { binary: 'nft', pkg: 'nftables' },
   { binary: 'caddy', pkg: 'caddy', unit: 'caddy.service' },
   // Health probes and reachability checks run wget in the appliance (apps/health.ts).

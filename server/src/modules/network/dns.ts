@@ -12,6 +12,7 @@ import {
 } from './render/dnsmasq.js';
 import type { NameRow, ReservationRow } from './repository.js';
 import type { NetworkSettings } from './settings.js';
+import { leaseOf } from './leases.js';
 import { isLiveProcess, logTail, pidFromFile } from './site/process.js';
 import type { ServiceSite } from './site/site.js';
 
@@ -46,6 +47,21 @@ export class DnsService {
 
   private get paths() {
     return this.site.paths;
+  }
+
+  /**
+   * Ends the lease of a NIC that is gone, with dnsmasq's `dhcp_release` (dnsmasq-utils): its
+   * name leaves DNS now rather than at the lease's expiry (a container's hostname is in DNS
+   * for as long as its lease), and its address returns to the pool. Returns the address
+   * released, or undefined when the MAC holds no lease.
+   */
+  async release(mac: string): Promise<string | undefined> {
+    const text = this.leaseFileText();
+    const lease = text === undefined ? undefined : leaseOf(text, mac);
+    if (!lease) return undefined;
+    const argv = ['dhcp_release', this.paths.lanInterface, lease.ip, lease.mac];
+    await runChecked(this.site, lease.clientId ? [...argv, lease.clientId] : argv);
+    return lease.ip;
   }
 
   /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLeaseFile } from './leases.js';
+import { leaseOf, parseLeaseFile } from './leases.js';
 
 describe('parseLeaseFile', () => {
   it("reads dnsmasq's lease lines", () => {
@@ -36,5 +36,33 @@ describe('parseLeaseFile', () => {
         ['10.20.0.104', null],
       ],
     );
+  });
+});
+
+describe('leaseOf', () => {
+  const text = [
+    'duid 00:01:00:01:2c:aa',
+    '1767225600 bc:24:11:00:00:01 10.20.0.101 wiki 01:bc:24:11:00:00:01',
+    '0 BC:24:11:00:00:02 10.20.0.102 db *',
+    '1767225600 bc:24:11:00:00:03 10.20.0.103 x $(reboot)',
+  ].join('\n');
+
+  it('finds the lease of a MAC, in any case, with the client-id dhcp_release needs', () => {
+    assert.deepEqual(leaseOf(text, 'BC:24:11:00:00:01'), {
+      mac: 'bc:24:11:00:00:01',
+      ip: '10.20.0.101',
+      clientId: '01:bc:24:11:00:00:01',
+    });
+    assert.deepEqual(leaseOf(text, 'bc:24:11:00:00:02'), {
+      mac: 'bc:24:11:00:00:02',
+      ip: '10.20.0.102',
+      clientId: null,
+    });
+  });
+
+  it('finds nothing for another MAC or a bad one, and never passes on a client-id that is not hex', () => {
+    assert.equal(leaseOf(text, 'bc:24:11:00:00:09'), undefined);
+    assert.equal(leaseOf(text, 'not a mac'), undefined);
+    assert.equal(leaseOf(text, 'bc:24:11:00:00:03')?.clientId, null);
   });
 });

@@ -23,3 +23,24 @@ export function parseLeaseFile(text: string): ObservedLease[] {
   }
   return leases;
 }
+
+/** A lease as dhcp_release needs it: the client-id too, when the client sent one. */
+export interface LeaseToRelease {
+  mac: string;
+  ip: string;
+  clientId: string | null;
+}
+
+const CLIENT_ID = /^[0-9a-f]{2}(?::[0-9a-f]{2})*$/i;
+
+/** The lease of `mac` in a lease file, if it holds one. */
+export function leaseOf(text: string, mac: string): LeaseToRelease | undefined {
+  const wanted = macSchema.safeParse(mac);
+  if (!wanted.success) return undefined;
+  for (const line of text.split('\n')) {
+    const [, leaseMac, ip, , clientId] = line.trim().split(/\s+/);
+    if (macSchema.safeParse(leaseMac).data !== wanted.data || !ipv4Schema.safeParse(ip).success) continue;
+    return { mac: wanted.data, ip: ip!, clientId: clientId && CLIENT_ID.test(clientId) ? clientId : null };
+  }
+  return undefined;
+}

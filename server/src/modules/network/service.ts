@@ -200,6 +200,19 @@ export class NetworkService {
     return this.deps.repository.leases().map((lease) => ({ ...lease, reserved: reserved.has(lease.mac) }));
   }
 
+  /**
+   * Releases the DHCP lease of a container that is gone (an app deleted or rolled back), so
+   * its name stops resolving at once; the store forgets the lease at the same time.
+   */
+  async releaseLease(mac: string): Promise<string | undefined> {
+    const { reconciler, repository } = this.deps;
+    const site = await reconciler.currentSite(repository.state().settings).catch(() => undefined);
+    if (!site) return undefined;
+    const ip = await new DnsService(site).release(mac);
+    if (ip) await reconciler.syncLeases(site);
+    return ip;
+  }
+
   events(limit: number) {
     return this.deps.repository.events(limit);
   }

@@ -7,7 +7,7 @@ import { appUrl, type AppRecord } from '../app.js';
 import { AppContainers } from '../containers.js';
 import { probe } from '../health.js';
 import { auditFinished, type AppsDeps } from '../deps.js';
-import { ensureRoute, removeRoute } from '../routing.js';
+import { ensureRoute, releaseLease, removeRoute } from '../routing.js';
 
 export const DEPLOY_KIND = 'app.deploy';
 
@@ -151,6 +151,7 @@ export function deployKind(deps: AppsDeps): TaskKind<DeployTaskInput, DeployTask
           if (!AppContainers.isOurs(config, ctx.input.hostname, ctx.taskId)) return;
           await containers.destroy(ctx.input.node, vmid);
           ctx.log(`CT ${vmid} destroyed`);
+          if (ctx.data.mac) ctx.log(await releaseLease(deps, ctx.data.mac, (line) => ctx.log(line)));
         },
       },
       {
