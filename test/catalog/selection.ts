@@ -8,7 +8,7 @@ import type { AppManifest } from '../../server/src/modules/apps/catalog/manifest
  * `npm test` deploys one app per install style (issue 16): a Debian service, a Debian app
  * behind its own web server with a database, an npm app, a TCP-only service.
  */
-export const REPRESENTATIVE_APPS = ['nginx', 'node-hello'];
+export const REPRESENTATIVE_APPS = ['nginx', 'wordpress', 'tiddlywiki', 'redis'];
 
 export type InstallStyle = 'debian' | 'debian+db' | 'npm' | 'tcp' | 'rig';
 
