@@ -45,8 +45,8 @@ describe('the appliance template', () => {
     for (const vmid of [420, 421]) await rig().runtime.destroy(vmid);
   });
 
-  it('has the node’s dnsmasq, nft and caddy, read-only, and PVE sees a Debian system', async () => {
-    const which = await inAppliance('which', 'dnsmasq', 'nft', 'caddy');
+  it('has the node’s dnsmasq, dhcp_release, nft and caddy, read-only, and PVE sees a Debian system', async () => {
+    const which = await inAppliance('which', 'dnsmasq', 'nft', 'caddy', 'dhcp_release');
     assert.deepEqual(which.stdout.split('\n').filter(Boolean), [...APPLIANCE_PROGRAMS]);
     assert.match((await inAppliance('dnsmasq', '--version')).stdout, /^Dnsmasq version 2\.\d+/);
     assert.match((await inAppliance('nft', '--version')).stdout, /^nftables v1\.\d+/);

@@ -73,7 +73,7 @@ export interface NetSpec {
 /**
  * What a container's rootfs is made from (PVE's `ostemplate`; the simulator maps its
  * template files to these). Both are LXC's busybox template; `appliance` stands for a
- * Debian template with dnsmasq, nftables and Caddy installed: the host's programs
+ * Debian template with dnsmasq (and its utils), nftables and Caddy installed: the host's programs
  * (APPLIANCE_PROGRAMS) are bind-mounted read-only at the same paths, and the accounts
  * Debian and those packages bring (nobody, nogroup, dip, dnsmasq, caddy) exist. `debian` is
  * the rig's real Debian 13 template (debian-template.ts, debian-container.ts): systemd as
@@ -82,7 +82,13 @@ export interface NetSpec {
 export type ContainerTemplate = 'busybox' | 'appliance' | 'debian';
 
 /** The appliance template's programs: host files, bind-mounted read-only (their libraries come with the busybox template's /lib and /usr/lib). */
-export const APPLIANCE_PROGRAMS = ['/usr/sbin/dnsmasq', '/usr/sbin/nft', '/usr/bin/caddy'] as const;
+export const APPLIANCE_PROGRAMS = [
+  '/usr/sbin/dnsmasq',
+  '/usr/sbin/nft',
+  '/usr/bin/caddy',
+  // dnsmasq-utils: the product releases a deleted app's lease with it.
+  '/usr/bin/dhcp_release',
+] as const;
 
 export interface ContainerSpec {
   vmid: number;
