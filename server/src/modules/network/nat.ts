@@ -43,6 +43,27 @@ export class NatService {
   }
 
   /**
+   * The proxy's port map only, for a route change between full passes: nothing when the
+   * ruleset is unchanged (a new route to a known address and port), else the map's elements
+   * swapped in one `nft -f`. Anything more (the table gone, other rules changed) is left to
+   * a full `apply`; the caller runs one when this returns false.
+   */
+  async applyPortMap(
+    settings: NetworkSettings,
+    upstreamPorts: readonly UpstreamPort[],
+  ): Promise<string[] | false> {
+    const ruleset = renderNatRuleset(settings, this.site, upstreamPorts);
+    const file = this.site.local(this.site.paths.nftFile);
+    const previous = readIfExists(file);
+    if (previous === ruleset) return [];
+    if (previous === undefined || withoutElements(previous) !== withoutElements(ruleset)) return false;
+    writeFileIfChanged(this.site.local(this.site.paths.nftMapFile), renderPortMapUpdate(upstreamPorts));
+    await runChecked(this.site, ['nft', '-f', this.site.paths.nftMapFile]);
+    writeFileIfChanged(file, ruleset);
+    return [`proxy port map updated (${upstreamPorts.length} upstreams)`];
+  }
+
+  /**
    * Makes NAT what the settings say; returns what had to be repaired. When only the
    * proxy's port map changed, the map's elements are swapped in one transaction and the
    * table stays: re-creating a NAT table makes the kernel drop the NAT state of every

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Logger } from '../../core/logger.js';
 import type { Appliance } from './appliance.js';
 import { ApplianceError } from './appliance.js';
@@ -21,6 +22,14 @@ export interface PassResult {
   /** The error itself, for callers that answer with it (not serialized). */
   failure?: unknown;
   durationMs: number;
+  /** A light pass: DNS names and the proxy's port map only (a route change). */
+  light?: boolean;
+}
+
+export interface PassOptions {
+  forceBridge?: boolean;
+  /** `proxy`: only routes changed; a light pass will do if the last pass left all well. */
+  scope?: 'all' | 'proxy';
 }
 
 /** The appliance could not be provisioned: containers go to the uplink by DHCP meanwhile. */
@@ -38,6 +47,8 @@ export interface Fallback {
 export class NetworkReconciler {
   private running: Promise<PassResult> | undefined;
   private queued: Promise<PassResult> | undefined;
+  /** What the queued pass must do: the union of what its requests asked for. */
+  private queuedOptions: PassOptions | undefined;
   private timer: NodeJS.Timeout | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   /** The lease watcher's read in progress: one at a time, awaited by stop(). */
@@ -110,9 +121,12 @@ export class NetworkReconciler {
 
   /**
    * Runs a pass now, or right after the one in progress (which may have read older desired
-   * state). Concurrent requests share the queued pass.
+   * state). Concurrent requests share the queued pass, which is a full one if any of them
+   * asked for a full one. `scope: 'proxy'` (a route changed) asks for a light pass when the
+   * last pass left everything well: DNS names and the proxy's port map only (docs/decisions.md,
+   * decision 16); anything else is a full pass.
    */
-  request(reason: string, options: { forceBridge?: boolean } = {}): Promise<PassResult> {
+  request(reason: string, options: PassOptions = {}): Promise<PassResult> {
     if (this.stopped) return Promise.resolve(this.skipped(reason));
     if (!this.running) {
       const pass = this.pass(reason, options);
@@ -122,9 +136,16 @@ export class NetworkReconciler {
       });
       return pass;
     }
+    const wanted = this.queuedOptions;
+    this.queuedOptions = {
+      forceBridge: (wanted?.forceBridge ?? false) || options.forceBridge === true,
+      scope: wanted && wanted.scope !== 'proxy' ? 'all' : (options.scope ?? 'all'),
+    };
     this.queued ??= this.running.then(() => {
+      const queuedOptions = this.queuedOptions ?? {};
       this.queued = undefined;
-      return this.request(reason, options);
+      this.queuedOptions = undefined;
+      return this.request(reason, queuedOptions);
     });
     return this.queued;
   }
@@ -135,31 +156,25 @@ export class NetworkReconciler {
     return this.deps.appliance.site();
   }
 
-  private async pass(reason: string, options: { forceBridge?: boolean }): Promise<PassResult> {
+  private async pass(reason: string, options: PassOptions): Promise<PassResult> {
     const started = Date.now();
     const { repository, logger } = this.deps;
     const { initialized, settings } = repository.state();
     const result: PassResult = { at: new Date().toISOString(), reason, ok: true, actions: [], durationMs: 0 };
     if (!initialized) return this.finish(result, started);
     try {
-      result.actions.push(...(await this.deps.bridge.ensure(settings, { force: options.forceBridge })));
-      const site = await this.placeServices(settings, result.actions);
-      this.site = site;
-      if (site) {
-        // Leases first: the components resolve upstream names from them, once for the pass.
-        await this.syncLeases(site);
-        const plans = this.components.map((component) => component.plan(settings));
-        const dns = new DnsService(site);
-        const desired = {
-          settings,
-          reservations: repository.reservations(),
-          names: repository.names(),
-          records: plans.flatMap((plan) => plan.dnsRecords),
-        };
-        result.actions.push(...(await dns.apply(desired)).map((change) => change.message));
-        const ports = plans.flatMap((plan) => plan.upstreamPorts);
-        result.actions.push(...(await new NatService(site).apply(settings, ports)));
-        for (const plan of plans) result.actions.push(...(await plan.apply(site)));
+      const light = options.scope === 'proxy' ? this.lightSite() : undefined;
+      if (light) {
+        result.light = true;
+        if (!(await this.applySite(light, settings, result.actions, { portMapOnly: true }))) {
+          result.light = false;
+          await this.applySite(light, settings, result.actions);
+        }
+      } else {
+        result.actions.push(...(await this.deps.bridge.ensure(settings, { force: options.forceBridge })));
+        const site = await this.placeServices(settings, result.actions);
+        this.site = site;
+        if (site) await this.applySite(site, settings, result.actions);
       }
     } catch (error) {
       result.ok = false;
@@ -171,6 +186,55 @@ export class NetworkReconciler {
     if (!result.ok && result.error !== this.last?.error) repository.addEvent('error', result.error!);
     if (result.actions.length > 0) logger.info({ reason, actions: result.actions }, 'network reconciled');
     return this.finish(result, started);
+  }
+
+  /**
+   * The site a light pass may use: the one the last pass placed the services on, when that
+   * pass succeeded, no fallback is on and the site is still there (an appliance whose init
+   * process is gone has restarted: a full pass finds it again).
+   */
+  private lightSite(): ServiceSite | undefined {
+    const site = this.site;
+    if (!site || !this.last?.ok || this.fallback) return undefined;
+    return existsSync(site.local(site.paths.conf)) ? site : undefined;
+  }
+
+  /**
+   * The services' state on a placed site: leases, DNS, NAT (or, for a light pass, only the
+   * proxy's port map: false when that is not enough) and the components. One order for both.
+   */
+  private async applySite(
+    site: ServiceSite,
+    settings: NetworkSettings,
+    actions: string[],
+    options: { portMapOnly?: boolean } = {},
+  ): Promise<boolean> {
+    const { repository } = this.deps;
+    // Leases first: the components resolve upstream names from them, once for the pass.
+    await this.syncLeases(site);
+    const plans = this.components.map((component) => component.plan(settings));
+    const ports = plans.flatMap((plan) => plan.upstreamPorts);
+    const nat = new NatService(site);
+    let natActions: string[] = [];
+    if (options.portMapOnly) {
+      const mapped = await nat.applyPortMap(settings, ports);
+      if (mapped === false) return false;
+      natActions = mapped;
+    }
+    const desired = {
+      settings,
+      reservations: repository.reservations(),
+      names: repository.names(),
+      records: plans.flatMap((plan) => plan.dnsRecords),
+    };
+    actions.push(...(await new DnsService(site).apply(desired)).map((change) => change.message));
+    actions.push(...(options.portMapOnly ? natActions : await nat.apply(settings, ports)));
+    // A light pass applies only what a route change moves: the proxy (the package cache and
+    // the like are checked by the full passes).
+    for (const [index, plan] of plans.entries())
+      if (!options.portMapOnly || this.components[index]!.name === 'proxy')
+        actions.push(...(await plan.apply(site)));
+    return true;
   }
 
   /**

@@ -9,7 +9,7 @@ import type { BridgeManager, BridgeStatus } from './bridge.js';
 import { DnsService } from './dns.js';
 import { NatService, type NatState } from './nat.js';
 import type { PackageCache, PackageCacheStatus } from './package-cache.js';
-import type { Fallback, NetworkReconciler, PassResult } from './reconciler.js';
+import type { Fallback, NetworkReconciler, PassOptions, PassResult } from './reconciler.js';
 import type { LeaseRow, NameRow, NetworkRepository, ReservationRow } from './repository.js';
 import type { NetworkSettings } from './settings.js';
 import type { SiteComponent } from './component.js';
@@ -89,8 +89,8 @@ export class NetworkService {
   }
 
   /** Asks for a pass soon (a component's desired state changed); resolves when it ran. */
-  reconcile(reason: string) {
-    return this.deps.reconciler.request(reason);
+  reconcile(reason: string, options?: PassOptions) {
+    return this.deps.reconciler.request(reason, options);
   }
 
   /** The site the services run on now (undefined: the appliance is not running). */

@@ -21,7 +21,7 @@ export const proxyModule: ModuleFactory = ({ config, store, logger, pve, auth, s
     // Nothing to route to before the network exists (and no PVE calls on an idle install).
     if (!network.initialized) return;
     try {
-      if (await discovery.sync()) await network.reconcile('discovery');
+      if (await discovery.sync()) await network.reconcile('discovery', { scope: 'proxy' });
     } catch (error) {
       log.warn({ err: error }, 'discovery of tagged containers failed');
     }

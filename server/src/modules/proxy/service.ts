@@ -8,6 +8,8 @@ import { canonicalJson, isDynamicRoute } from './render/caddy.js';
 import type { ProxyRepository } from './repository.js';
 import type { Route, RouteInput } from '../../contract/proxy.js';
 
+const ROUTES_ONLY = { scope: 'proxy' } as const;
+
 export type Applied = { applied: true } | { applied: false; reason: string };
 
 /**
@@ -26,7 +28,7 @@ export class ProxyService {
   /** Reads the containers' tags now (besides the timer) and applies what changed. */
   async discover(): Promise<{ changed: boolean; skipped: string[] }> {
     const changed = await this.discovery.sync();
-    if (changed) await this.network.reconcile('discovery');
+    if (changed) await this.network.reconcile('discovery', ROUTES_ONLY);
     return { changed, skipped: this.discovery.skipped };
   }
 
@@ -146,18 +148,19 @@ export class ProxyService {
       throw errors.conflict(taken.length > 0 ? taken.join('; ') : 'a hostname is repeated', fields);
   }
 
+  /** A route change needs DNS names and the port map, not a full pass (decision 16). */
   private async apply(): Promise<Applied> {
-    const pass = await this.network.reconcile('proxy');
+    const pass = await this.network.reconcile('proxy', ROUTES_ONLY);
     return pass.ok ? { applied: true } : { applied: false, reason: pass.error ?? 'unknown' };
   }
 
   /** Caddy refused the new document (422): take the change back and say so. */
   private async applyOrUndo(undo: () => unknown): Promise<Applied> {
-    const pass = await this.network.reconcile('proxy');
+    const pass = await this.network.reconcile('proxy', ROUTES_ONLY);
     if (pass.ok) return { applied: true };
     if (pass.failure instanceof AppError && pass.failure.status === 422) {
       undo();
-      await this.network.reconcile('proxy: undo a refused route');
+      await this.network.reconcile('proxy: undo a refused route', ROUTES_ONLY);
       throw pass.failure;
     }
     return { applied: false, reason: pass.error ?? 'unknown' };
