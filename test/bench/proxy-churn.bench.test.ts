@@ -140,7 +140,11 @@ describe('proxy churn benchmark', () => {
     // Measured, not asserted: the rig's two cores are shared by the load, Caddy, the app and us.
     report(`ours: the load ${result.perSecond >= 1000 ? 'met' : 'missed'} the issue's 1,000 req/s`);
     // The proxy's promise: adding or removing an app never fails a request of another one.
-    assert.equal(result.failed, 0, `requests failed on steady during the churn: ${JSON.stringify(result.errors)}`);
+    assert.equal(
+      result.failed,
+      0,
+      `requests failed on steady during the churn: ${JSON.stringify(result.errors)}`,
+    );
   });
 
   it("reference: the same churn the seeds' way (Caddyfile rewritten, caddy reload per change)", async () => {

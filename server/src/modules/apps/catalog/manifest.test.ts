@@ -261,7 +261,10 @@ describe('the starter catalog', () => {
     assert.equal(configSchema.safeParse({ apps: { catalogDirs: ['catalog'] } }).success, false, 'relative');
     for (const starter of ['nginx', 'node-hello', 'rig-hello', 'static-site'])
       assert.ok(files.includes(`${starter}.json`), `${starter} is in the catalog`);
-    assert.ok(files.length >= MIN_APPS, `${files.length} apps in the catalog, the product promises ${MIN_APPS}`);
+    assert.ok(
+      files.length >= MIN_APPS,
+      `${files.length} apps in the catalog, the product promises ${MIN_APPS}`,
+    );
     for (const { file, manifest } of manifests) assert.equal(`${manifest.id}.json`, file);
   });
 
