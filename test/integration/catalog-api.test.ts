@@ -5,7 +5,7 @@
  * community-scripts sample and a directory with a broken manifest.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_CATALOG_DIR } from '../../server/src/core/config/schema.js';
@@ -27,6 +27,17 @@ import { tempDir } from '../support/temp.js';
 
 /** The vendored sample of the real catalog (origin and licence: its NOTICE.md). */
 const samples = path.join(repositoryRoot, 'test/fixtures/community-scripts');
+/** The starter catalog's ids, read from it: it grows with every app. */
+const starterIds = readdirSync(PACKAGE_CATALOG_DIR)
+  .filter((file) => file.endsWith('.json'))
+  .map((file) => file.slice(0, -'.json'.length))
+  .sort();
+/** The sample's importable community-scripts entries (19 notices besides the shadowed ones). */
+const COMMUNITY_ENTRIES = 103;
+/** community-scripts samples whose id a starter app already has: the first entry of an id wins. */
+const shadowed = readdirSync(samples).filter((file) =>
+  starterIds.includes(file.replace(/\.json$/, '')),
+).length;
 
 /** A part of the rig the catalog never reaches: any call is a test failure. */
 function unused<T extends object>(what: string): T {
@@ -126,12 +137,9 @@ describe('catalog API', () => {
     const all = await call('alice', 'GET', '/catalog');
     assert.equal(all.status, 200);
     const list = all.data as { id: string; source: string; installSteps: number }[];
-    assert.equal(list.length, 4 + 102);
+    assert.equal(list.length, starterIds.length + COMMUNITY_ENTRIES - shadowed);
     const own = await call('alice', 'GET', '/catalog?source=proximity');
-    assert.deepEqual(
-      (own.data as { id: string }[]).map((s) => s.id),
-      ['nginx', 'node-hello', 'rig-hello', 'static-site'],
-    );
+    assert.deepEqual((own.data as { id: string }[]).map((s) => s.id).sort(), starterIds);
     const web = await call(
       'alice',
       'GET',
@@ -191,13 +199,13 @@ describe('catalog API', () => {
         'broken.json install invalid_manifest',
       ],
     );
-    assert.equal(problems.filter((p) => p.severity === 'notice').length, 20);
+    assert.equal(problems.filter((p) => p.severity === 'notice').length, 19 + shadowed);
 
     const status = (await (await fetch(`${service.url}/status`)).json()) as {
       components: Record<string, { health: string; reasons?: string[]; entries?: number }>;
     };
     assert.equal(status.components.catalog!.health, 'degraded');
-    assert.equal(status.components.catalog!.entries, 106);
+    assert.equal(status.components.catalog!.entries, starterIds.length + COMMUNITY_ENTRIES - shadowed);
     assert.match(status.components.catalog!.reasons![0]!, /8 problem\(s\) in catalog files/);
   });
 
@@ -214,7 +222,11 @@ describe('catalog API', () => {
     };
     assert.deepEqual(
       { entries: report.counts.entries, errors: report.counts.errors, files: report.counts.files },
-      { entries: 107, errors: 0, files: 4 + 1 + 122 },
+      {
+        entries: starterIds.length + COMMUNITY_ENTRIES - shadowed + 1,
+        errors: 0,
+        files: starterIds.length + 1 + 122,
+      },
     );
     assert.equal((await call('alice', 'GET', '/catalog/fixed')).status, 200);
     const audit = service.store.db
