@@ -144,7 +144,7 @@ export async function buildPackage(): Promise<BuiltPackage> {
 }
 
 /** Packages of the base root besides minbase: what the package needs, so apt needs no network. */
-const INCLUDE = ['nodejs', 'ca-certificates', 'iproute2', 'nftables', 'dnsmasq-base'];
+const INCLUDE = ['nodejs', 'ca-certificates', 'iproute2', 'nftables', 'dnsmasq-base', 'dnsmasq-utils'];
 const SUITE = 'trixie';
 const MIRROR = 'http://deb.debian.org/debian';
 
