@@ -244,9 +244,11 @@ describe('deploying an app from the catalog', () => {
     const task = await settledTask(api, answer.data.taskId);
     assert.equal(task.state, 'failed');
     assert.match(task.error ?? '', /^install: install step 2 "Fails on purpose" exited with status 3/);
+    // Every step up to the failed one is undone (in reverse), none after it ran.
+    const failedAt = DEPLOY_STEPS.indexOf('install');
     assert.deepEqual(
-      task.steps.map((s) => s.state),
-      ['undone', 'undone', 'undone', 'undone', 'undone', 'undone', 'pending', 'pending'],
+      task.steps.map((s) => [s.name, s.state]),
+      DEPLOY_STEPS.map((name, i) => [name, i <= failedAt ? 'undone' : 'pending']),
     );
     const logs = (await api<{ line: string }[]>('GET', `/tasks/${task.id}/logs`)).data.map((l) => l.line);
     assert.ok(
