@@ -185,6 +185,15 @@ export async function initializeNetwork(
   apiUrl: string,
   ca: string,
 ): Promise<{ health: string; reasons: string[] } & Record<string, unknown>> {
+  // The UI rig's appliance is busybox (no apt): the package cache (apt-cacher-ng) cannot be
+  // installed there and would leave the network degraded. It is off here and proven in
+  // test/node/package-cache.test.ts on a Debian appliance.
+  const settings = await callApi(apiUrl, ca, 'PUT', '/network/settings', {
+    packageCache: { enabled: false },
+  });
+  if (settings.status !== 200) {
+    throw new Error(`network settings: ${settings.status} ${JSON.stringify(settings.error)}`);
+  }
   const answer = await callApi<{ health: string; reasons: string[] }>(
     apiUrl,
     ca,
