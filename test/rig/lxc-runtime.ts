@@ -12,6 +12,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupFigures, limitConfigLines } from './cgroup.js';
 import { run, runChecked, type RunOptions } from './command.js';
 import { DHCP_START, templateConfigLines, writeContainerFiles } from './container-files.js';
@@ -180,12 +181,29 @@ export class LxcRuntime implements ContainerRuntime {
   }
 
   async stats(vmid: number): Promise<ContainerStats> {
-    const pid = await this.initPid(vmid);
+    let pid = await this.initPid(vmid);
     if (pid === undefined) {
       if ((await this.state(vmid)) === 'absent') throw new Error(`CT ${vmid} does not exist`);
       return { ...ZERO_STATS };
     }
-    const figures = cgroupFigures(pid);
+    let figures;
+    try {
+      figures = cgroupFigures(pid);
+    } catch (error) {
+      // A container stopping or starting while it is listed (another app's restart): its init
+      // leaves, or is not yet in, its cgroup. PVE lists such a container with zero figures;
+      // one that is settled and still has no cgroup is a broken rig and fails loudly.
+      await sleep(200);
+      const again = await this.initPid(vmid);
+      if (again === undefined) return { ...ZERO_STATS };
+      try {
+        figures = cgroupFigures(again);
+      } catch {
+        if ((await this.state(vmid)) !== 'running' || again !== pid) return { ...ZERO_STATS };
+        throw error;
+      }
+      pid = again;
+    }
     const net = await this.vethCounters(vmid);
     return { ...figures, netInBytes: net.in, netOutBytes: net.out, uptimeSeconds: await uptimeOf(pid) };
   }
