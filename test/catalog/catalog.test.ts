@@ -139,6 +139,12 @@ async function lifecycle(manifest: AppManifest): Promise<void> {
   };
   const answersByName = (timeoutMs: number) =>
     tcp ? tcpAnswersByName(manifest, values, timeoutMs) : healthyByName(manifest, timeoutMs);
+  /** A task that did not succeed fails the test with its error and its last log lines. */
+  const succeeded = async (what: string, task: { id: string; state: string; error: string | null }) => {
+    if (task.state === 'succeeded') return;
+    const logs = (await api<{ line: string }[]>('GET', `/tasks/${task.id}/logs`)).data.map((l) => l.line);
+    assert.fail(`${name}: ${what} ${task.state}: ${task.error}\n${logs.slice(-40).join('\n')}`);
+  };
   const row: CatalogRow = { app: name, style: installStyle(manifest), result: 'failed' };
   rows.push(row);
   const started = Date.now();
@@ -146,10 +152,7 @@ async function lifecycle(manifest: AppManifest): Promise<void> {
   assert.equal(answer.status, 202, JSON.stringify(answer.error));
   const task = await settledTask(api, answer.data.taskId, 1_800_000);
   row.deploySeconds = (Date.now() - started) / 1000;
-  if (task.state !== 'succeeded') {
-    const logs = (await api<{ line: string }[]>('GET', `/tasks/${task.id}/logs`)).data.map((l) => l.line);
-    assert.fail(`${name}: deploy ${task.state}: ${task.error}\n${logs.slice(-40).join('\n')}`);
-  }
+  await succeeded('deploy', task);
   if (tcp && manifest.secrets.length > 0) await takeSecrets();
   await answersByName(60_000);
   row.first200Seconds = (Date.now() - started) / 1000;
@@ -187,7 +190,7 @@ async function lifecycle(manifest: AppManifest): Promise<void> {
 
   const removal = await api<{ taskId: string }>('DELETE', `/apps/${name}`);
   assert.equal(removal.status, 202, JSON.stringify(removal.error));
-  assert.equal((await settledTask(api, removal.data.taskId, 300_000)).state, 'succeeded');
+  await succeeded('delete', await settledTask(api, removal.data.taskId, 300_000));
   assert.equal((await api('GET', `/apps/${name}`)).status, 404);
   assert.ok(!(await appContainers(pve)).has(view.vmid), `${name}: CT ${view.vmid} is left`);
   assert.equal(await dig(CLIENT, `${name}.prox.local`), '', `${name}: its name is still in DNS`);
