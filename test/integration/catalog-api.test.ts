@@ -12,6 +12,7 @@ import { PACKAGE_CATALOG_DIR } from '../../server/src/core/config/schema.js';
 import { createLogger } from '../../server/src/core/logger.js';
 import type { ModuleFactory } from '../../server/src/core/module.js';
 import { catalogModule } from '../../server/src/modules/apps/catalog/module.js';
+import { auditModule } from '../../server/src/modules/audit/module.js';
 import type { CatalogService } from '../../server/src/modules/apps/catalog/service.js';
 import { startService, type RunningService } from '../../server/src/service.js';
 import type { ContainerRuntime, NodeNetwork } from '../rig/contracts.js';
@@ -97,7 +98,10 @@ describe('catalog API', () => {
       pve: { host: sim.host, port: sim.port, caFile, tokenSecretFile: '/nonexistent/pve-token' },
       apps: { catalogDirs: [PACKAGE_CATALOG_DIR, own], communityScriptsDirs: [samples] },
     });
-    service = await startService(config, { logger: createLogger('silent'), modules: [catalogModule, probe] });
+    service = await startService(config, {
+      logger: createLogger('silent'),
+      modules: [auditModule, catalogModule, probe],
+    });
   });
   after(async () => {
     await service?.stop();

@@ -1,6 +1,5 @@
 import { BackgroundLoop } from '../../core/background.js';
 import type { ModuleFactory } from '../../core/module.js';
-import { AuditRepository } from '../audit/repository.js';
 import { AppContainers } from './containers.js';
 import { deleteKind } from './delete.js';
 import { deployKind } from './deploy/index.js';
@@ -19,7 +18,7 @@ export const appsModule: ModuleFactory = ({ config, store, logger, pve, auth, se
   const tasks = services.get('tasks');
   const deps = {
     repository,
-    audit: new AuditRepository(store.db),
+    audit: services.get('audit'),
     containers: new AppContainers(pve, config.apps, config.status),
     network: services.get('network'),
     proxy: services.get('proxy'),

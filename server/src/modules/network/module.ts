@@ -1,5 +1,4 @@
 import type { ModuleFactory } from '../../core/module.js';
-import { AuditRepository } from '../audit/repository.js';
 import { Appliance } from './appliance.js';
 import { BridgeManager } from './bridge.js';
 import { PackageCache } from './package-cache.js';
@@ -45,7 +44,7 @@ export const networkModule: ModuleFactory = ({ config, store, logger, pve, auth,
   services.provide('network', network);
   return {
     name: 'network',
-    router: networkRoutes({ network, appliance, audit: new AuditRepository(store.db), auth }),
+    router: networkRoutes({ network, appliance, audit: services.get('audit'), auth }),
     start: () => reconciler.start(),
     stop: async () => {
       await reconciler.stop();

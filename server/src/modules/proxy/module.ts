@@ -1,6 +1,5 @@
 import { BackgroundLoop } from '../../core/background.js';
 import type { ModuleFactory } from '../../core/module.js';
-import { AuditRepository } from '../audit/repository.js';
 import { ProxyComponent } from './component.js';
 import { ProxyDiscovery } from './discovery.js';
 import { ProxyRepository } from './repository.js';
@@ -33,7 +32,7 @@ export const proxyModule: ModuleFactory = ({ config, store, logger, pve, auth, s
       loop.start();
     },
     stop: () => loop.stop(),
-    router: proxyRoutes({ proxy, audit: new AuditRepository(store.db), auth }),
+    router: proxyRoutes({ proxy, audit: services.get('audit'), auth }),
     status: async () => {
       const status = await proxy.status();
       return {

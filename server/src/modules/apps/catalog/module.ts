@@ -1,10 +1,9 @@
 import type { ModuleFactory } from '../../../core/module.js';
-import { AuditRepository } from '../../audit/repository.js';
 import { catalogRoutes } from './routes.js';
 import { CatalogService } from './service.js';
 
 /** The app catalog: manifests from `apps.catalogDirs` and `apps.communityScriptsDirs`. */
-export const catalogModule: ModuleFactory = ({ config, store, logger, auth, services }) => {
+export const catalogModule: ModuleFactory = ({ config, logger, auth, services }) => {
   const catalog = new CatalogService({
     catalogDirs: config.apps.catalogDirs,
     communityScriptsDirs: config.apps.communityScriptsDirs,
@@ -15,7 +14,7 @@ export const catalogModule: ModuleFactory = ({ config, store, logger, auth, serv
     name: 'catalog',
     // Loading never throws: a bad file is a problem of the catalog, not of the start-up.
     start: async () => void (await catalog.reload()),
-    router: catalogRoutes({ catalog, audit: new AuditRepository(store.db), auth }),
+    router: catalogRoutes({ catalog, audit: services.get('audit'), auth }),
     status: () => {
       const { counts } = catalog.report();
       const reasons = [
