@@ -82,7 +82,7 @@ async function finalTask(id: string): Promise<TaskView> {
 
 interface DeployResult {
   ms: number;
-  /** Why it failed (the failed step and its message), or null when it succeeded. */
+  /** Why it failed (the task's state and error), or null when it succeeded. */
   failure: string | null;
 }
 
